@@ -1,0 +1,12 @@
+//! chatchunk: parse and merge streamed `chat.completion.chunk` data.
+//!
+//! The core (model, parsing, SSE, merging) is plain Rust; `python` holds the PyO3 bindings
+//! and is compiled only with the `python` feature.
+
+pub mod errors;
+pub mod model;
+pub mod parse;
+pub mod sse;
+
+#[cfg(feature = "python")]
+mod python;

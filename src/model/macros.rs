@@ -1,0 +1,103 @@
+//! `model!` declares a wire object once: the struct, its lenient/strict deserialiser that
+//! keeps unknown keys, ownership conversion and mode-aware serialisation.
+
+macro_rules! model {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $key:literal => $field:ident : $ty:ty, )*
+        }
+        required(always) = [$($always:ident),*];
+        required(strict) = [$($strict:ident),*];
+        $(strict_check = $check:path;)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $name<'a> {
+            $( pub $field: $crate::model::Field<$ty>, )*
+            pub extra: $crate::model::Extra<'a>,
+        }
+
+        impl<'a> $crate::model::IntoOwned for $name<'a> {
+            type Owned = $name<'static>;
+            fn into_owned(self) -> $name<'static> {
+                $name {
+                    $( $field: $crate::model::IntoOwned::into_owned(self.$field), )*
+                    extra: self.extra.into_owned(),
+                }
+            }
+        }
+
+        impl<'de: 'a, 'a> serde::Deserialize<'de> for $name<'a> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct ObjectVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+                impl<'de: 'a, 'a> serde::de::Visitor<'de> for ObjectVisitor<'a> {
+                    type Value = $name<'a>;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+
+                    fn visit_map<M: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: M,
+                    ) -> Result<Self::Value, M::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<$crate::model::Text<'a>>()? {
+                            match key.as_str() {
+                                $( $key => out.$field = map.next_value()?, )*
+                                _ => {
+                                    let value = map.next_value()?;
+                                    out.extra.0.push((key, value));
+                                }
+                            }
+                        }
+                        $(
+                            if !out.$always.is_present() {
+                                return Err(<M::Error as serde::de::Error>::missing_field(stringify!($always)));
+                            }
+                        )*
+                        if $crate::model::is_strict() {
+                            $(
+                                if out.$strict.get().is_none() {
+                                    return Err(<M::Error as serde::de::Error>::missing_field(stringify!($strict)));
+                                }
+                            )*
+                            $( $check(&out).map_err(<M::Error as serde::de::Error>::custom)?; )?
+                        }
+                        Ok(out)
+                    }
+                }
+
+                d.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+            }
+        }
+
+        impl $crate::model::Dump for $name<'_> {
+            fn dump<S: serde::Serializer>(
+                &self,
+                s: S,
+                mode: $crate::model::Mode,
+            ) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                use $crate::model::Field;
+                let mut map = s.serialize_map(None)?;
+                $(
+                    match &self.$field {
+                        Field::Absent if mode.writes_absent() => map.serialize_entry($key, &())?,
+                        Field::Null if mode.writes_null() => map.serialize_entry($key, &())?,
+                        Field::Value(v) => {
+                            map.serialize_entry($key, &$crate::model::With(v, mode))?
+                        }
+                        _ => {}
+                    }
+                )*
+                for (key, value) in &self.extra.0 {
+                    map.serialize_entry(key.as_str(), value)?;
+                }
+                map.end()
+            }
+        }
+    };
+}

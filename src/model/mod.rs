@@ -1,0 +1,15 @@
+//! The typed chunk model: plain Rust, borrowed from the input where it can be.
+
+#[macro_use]
+mod macros;
+mod chunk;
+mod dump;
+mod field;
+mod json_value;
+mod strictness;
+
+pub use chunk::*;
+pub use dump::{Dump, Mode, With};
+pub use field::{Arguments, Field, Index, IntoOwned, StopReason, StopValue, Text};
+pub use json_value::{Extra, JsonValue, MAX_DEPTH};
+pub use strictness::{is_strict, StrictnessGuard};
