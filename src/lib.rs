@@ -7,6 +7,7 @@ pub mod errors;
 pub mod model;
 pub mod parse;
 pub mod sse;
+pub mod validate;
 
 #[cfg(feature = "python")]
 mod python;

@@ -64,7 +64,7 @@ fn strip_position(message: &str, line: usize, column: usize) -> String {
     message.strip_suffix(&suffix).unwrap_or(message).to_owned()
 }
 
-fn json_path(path: &serde_path_to_error::Path) -> String {
+pub fn json_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::from("$");
     for segment in path.iter() {

@@ -1,0 +1,91 @@
+//! The PyO3 bindings: the only part of the crate that knows about Python.
+
+#[macro_use]
+mod py_model;
+mod chunk_classes;
+mod errors;
+mod functions;
+mod input;
+mod model_class;
+mod shared;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::model::{Mode, StopReason, StopValue};
+use chunk_classes::*;
+use model_class::ModelClass;
+use shared::Shared;
+
+pub(crate) fn full_mode(exclude_none: bool) -> Mode {
+    if exclude_none {
+        Mode::FullExcludeNone
+    } else {
+        Mode::Full
+    }
+}
+
+pub(crate) fn stop_reason(py: Python<'_>, value: Option<&StopReason<'_>>) -> PyResult<Py<PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    match value.map(|s| &s.value) {
+        Some(StopValue::Int(i)) => i.into_py_any(py),
+        Some(StopValue::Str(s)) => s.as_str().into_py_any(py),
+        None => Ok(py.None()),
+    }
+}
+
+/// A Python list of views onto the items of a list inside `parent`.
+pub(crate) fn wrap_list<C, P>(
+    py: Python<'_>,
+    parent: &Shared<P>,
+    len: usize,
+    item: impl for<'x> Fn(&'x P, usize) -> Option<&'x C::Value>,
+) -> PyResult<Py<PyAny>>
+where
+    C: ModelClass + pyo3::PyClass + Into<pyo3::PyClassInitializer<C>>,
+{
+    let list = PyList::empty(py);
+    for i in 0..len {
+        if let Some(view) = parent.project_opt(|p| item(p, i)) {
+            list.append(Py::new(py, C::from_shared(view))?)?;
+        }
+    }
+    Ok(list.into_any().unbind())
+}
+
+pub(crate) fn openai_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let module = py.import("openai.types.chat").map_err(|e| {
+        pyo3::exceptions::PyImportError::new_err(format!(
+            "to_openai() needs the openai package: pip install 'chatchunk[openai]' ({e})"
+        ))
+    })?;
+    module.getattr(name)
+}
+
+/// An openai-python model as the dict it was built from: set keys only, extras included.
+pub(crate) fn openai_dump<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = pyo3::types::PyDict::new(obj.py());
+    kwargs.set_item("mode", "json")?;
+    kwargs.set_item("exclude_unset", true)?;
+    obj.call_method("model_dump", (), Some(&kwargs))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ParseError", m.py().get_type::<errors::ParseError>())?;
+    m.add_function(wrap_pyfunction!(functions::validate_chunks, m)?)?;
+    m.add_class::<ChatCompletionChunk>()?;
+    m.add_class::<ChatCompletionChunkChoice>()?;
+    m.add_class::<ChatCompletionChunkDelta>()?;
+    m.add_class::<ChatCompletionChunkDeltaToolCall>()?;
+    m.add_class::<ChatCompletionChunkDeltaToolCallFunction>()?;
+    m.add_class::<FunctionCall>()?;
+    m.add_class::<ChatCompletionLogProbs>()?;
+    m.add_class::<ChatCompletionLogProbsContent>()?;
+    m.add_class::<ChatCompletionLogProb>()?;
+    m.add_class::<CompletionUsage>()?;
+    m.add_class::<PromptTokensDetails>()?;
+    m.add_class::<CompletionTokensDetails>()?;
+    Ok(())
+}
