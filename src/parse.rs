@@ -9,13 +9,56 @@ use serde::Deserialize;
 use crate::errors::{ParseError, Position};
 use crate::model::StrictnessGuard;
 
+/// Deeper nesting than this is rejected up front: sonic-rs validates mistyped containers
+/// recursively, and pathological nesting must never exhaust the stack.
+pub const MAX_NESTING: usize = 256;
+
 /// Parses one JSON document into `T`, borrowing strings from `input` where possible.
 pub fn parse<'a, T: Deserialize<'a>>(input: &'a [u8], strict: bool) -> Result<T, ParseError> {
+    if let Some(offset) = too_deep(input) {
+        return Err(ParseError::new(
+            format!("nesting deeper than {MAX_NESTING} levels"),
+            Some(Position::at(input, offset)),
+            "$",
+        ));
+    }
     let _mode = StrictnessGuard::new(strict);
     match parse_fast(input) {
         Ok(value) => Ok(value),
         Err(fast_error) => Err(diagnose::<T>(input, fast_error)),
     }
+}
+
+/// The offset of the bracket that nests deeper than `MAX_NESTING`, if any. Counting brackets
+/// is cheap and proves most inputs shallow; only inputs with many brackets are walked.
+fn too_deep(input: &[u8]) -> Option<usize> {
+    if memchr::memchr2_iter(b'[', b'{', input).count() <= MAX_NESTING {
+        return None;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in input.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn parse_fast<'a, T: Deserialize<'a>>(input: &'a [u8]) -> sonic_rs::Result<T> {

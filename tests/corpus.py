@@ -48,8 +48,9 @@ import json
 import random
 import re
 import string
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable
 
 __all__ = [
     "KINDS",
@@ -94,27 +95,139 @@ _HEX = "0123456789abcdef"
 _B64 = string.ascii_letters + string.digits + "+/"
 
 _WORDS = (
-    "the", "a", "an", "model", "stream", "token", "chunk", "merge", "server",
-    "client", "request", "response", "latency", "buffer", "parser", "value",
-    "quickly", "simply", "however", "because", "which", "data", "function",
-    "result", "weather", "city", "today", "tomorrow", "should", "could", "will",
-    "is", "are", "was", "not", "and", "or", "but", "with", "without", "into",
-    "over", "under", "between", "about", "JSON", "API", "HTTP", "UTF-8", "Rust",
-    "Python", "you", "we", "it", "this", "that", "first", "last", "every",
-    "answer", "question", "example", "field", "index", "list", "sorted",
-    "order", "rain", "sunny", "degrees", "around", "likely", "here's", "let's",
-    "can't", "it's", "2024", "42", "3.14", "100%", "e.g.", "i.e.",
+    "the",
+    "a",
+    "an",
+    "model",
+    "stream",
+    "token",
+    "chunk",
+    "merge",
+    "server",
+    "client",
+    "request",
+    "response",
+    "latency",
+    "buffer",
+    "parser",
+    "value",
+    "quickly",
+    "simply",
+    "however",
+    "because",
+    "which",
+    "data",
+    "function",
+    "result",
+    "weather",
+    "city",
+    "today",
+    "tomorrow",
+    "should",
+    "could",
+    "will",
+    "is",
+    "are",
+    "was",
+    "not",
+    "and",
+    "or",
+    "but",
+    "with",
+    "without",
+    "into",
+    "over",
+    "under",
+    "between",
+    "about",
+    "JSON",
+    "API",
+    "HTTP",
+    "UTF-8",
+    "Rust",
+    "Python",
+    "you",
+    "we",
+    "it",
+    "this",
+    "that",
+    "first",
+    "last",
+    "every",
+    "answer",
+    "question",
+    "example",
+    "field",
+    "index",
+    "list",
+    "sorted",
+    "order",
+    "rain",
+    "sunny",
+    "degrees",
+    "around",
+    "likely",
+    "here's",
+    "let's",
+    "can't",
+    "it's",
+    "2024",
+    "42",
+    "3.14",
+    "100%",
+    "e.g.",
+    "i.e.",
 )
 
 # Rarer tokens that exercise escaping and UTF-8 handling.
 _SPICE = (
-    "café", "naïve", "Größe", "façade", "jalapeño", "日本語", "中文字符",
-    "Привет", "مرحبا", "שלום", "한국어", "ελληνικά", "🙂", "🚀", "👩‍💻", "🇫🇷",
-    "❤️", "👍🏽", "e\u0301", "∑x²", "—", "…", "“curly”", "‘single’",
-    '"quoted"', "'apostrophe'", "C:\\Users\\me", "a\\b", "\\n", "\\u0041",
-    "<tag>", "&amp;", "{braces}", "[1, 2]", "tab\there", "x\u00a0y",
-    "zero\u200bwidth", "line\u2028sep", "para\u2029sep", "nel\x85x",
-    "bell\x07", "\x1b[0m", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\ufeffbom", "½", "©", "→",
+    "café",
+    "naïve",
+    "Größe",
+    "façade",
+    "jalapeño",
+    "日本語",
+    "中文字符",
+    "Привет",
+    "مرحبا",
+    "שלום",
+    "한국어",
+    "ελληνικά",
+    "🙂",
+    "🚀",
+    "👩‍💻",
+    "🇫🇷",
+    "❤️",
+    "👍🏽",
+    "e\u0301",
+    "∑x²",
+    "—",
+    "…",
+    "“curly”",
+    "‘single’",
+    '"quoted"',
+    "'apostrophe'",
+    "C:\\Users\\me",
+    "a\\b",
+    "\\n",
+    "\\u0041",
+    "<tag>",
+    "&amp;",
+    "{braces}",
+    "[1, 2]",
+    "tab\there",
+    "x\u00a0y",
+    "zero\u200bwidth",
+    "line\u2028sep",
+    "para\u2029sep",
+    "nel\x85x",
+    "bell\x07",
+    "\x1b[0m",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "\ufeffbom",
+    "½",
+    "©",
+    "→",
 )
 
 _CODE_BLOCKS = (
@@ -126,8 +239,18 @@ _CODE_BLOCKS = (
 )
 
 _CITIES = (
-    "Paris", "São Paulo", "Zürich", "東京", "Kraków", "Reykjavík",
-    "New York, NY", "Montréal", "Αθήνα", "Cairo", "Dubai", "Москва",
+    "Paris",
+    "São Paulo",
+    "Zürich",
+    "東京",
+    "Kraków",
+    "Reykjavík",
+    "New York, NY",
+    "Montréal",
+    "Αθήνα",
+    "Cairo",
+    "Dubai",
+    "Москва",
 )
 
 
@@ -171,7 +294,9 @@ def _text(rng: random.Random, min_blocks: int = 1, max_blocks: int = 4) -> str:
         if r < 0.08:
             block = rng.choice(_CODE_BLOCKS)
         elif r < 0.14:
-            block = "\n".join("- " + _word(rng) + " " + _word(rng) for _ in range(rng.randint(2, 4)))
+            block = "\n".join(
+                "- " + _word(rng) + " " + _word(rng) for _ in range(rng.randint(2, 4))
+            )
         else:
             block = _sentence(rng)
         if parts:
@@ -215,19 +340,33 @@ def _tool_spec(rng: random.Random) -> tuple[str, dict]:
     """A realistic (function name, arguments object) pair."""
     k = rng.randrange(8)
     if k == 0:
-        return "get_weather", {"location": rng.choice(_CITIES), "unit": rng.choice(("celsius", "fahrenheit"))}
+        return "get_weather", {
+            "location": rng.choice(_CITIES),
+            "unit": rng.choice(("celsius", "fahrenheit")),
+        }
     if k == 1:
-        return "search_web", {"query": _sentence(rng), "max_results": rng.randint(1, 20), "safe_search": rng.random() < 0.5}
+        return "search_web", {
+            "query": _sentence(rng),
+            "max_results": rng.randint(1, 20),
+            "safe_search": rng.random() < 0.5,
+        }
     if k == 2:
         return "create_event", {
             "title": _sentence(rng),
             "start": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:30:00Z",
             "duration_minutes": rng.choice((15, 30, 45, 60, 90)),
-            "attendees": [f"{_alnum(rng, 5, string.ascii_lowercase)}@example.com" for _ in range(rng.randint(0, 3))],
+            "attendees": [
+                f"{_alnum(rng, 5, string.ascii_lowercase)}@example.com"
+                for _ in range(rng.randint(0, 3))
+            ],
             "notes": _text(rng, 1, 2) if rng.random() < 0.6 else None,
         }
     if k == 3:
-        return "run_sql", {"query": "SELECT name, \"order\" FROM t WHERE note LIKE '%\\\\%' AND city = '" + rng.choice(_CITIES) + "'"}
+        return "run_sql", {
+            "query": "SELECT name, \"order\" FROM t WHERE note LIKE '%\\\\%' AND city = '"
+            + rng.choice(_CITIES)
+            + "'"
+        }
     if k == 4:
         return "write_file", {
             "path": rng.choice(("C:\\tmp\\out.txt", "/tmp/out.txt", "./notes/ü.md")),
@@ -245,7 +384,10 @@ def _tool_spec(rng: random.Random) -> tuple[str, dict]:
         }
     if k == 6:
         return "get_current_time", {}
-    return "send_message", {"to": rng.choice(("alice", "Bob", "Zoë")), "text": _sentence(rng) + " " + rng.choice(_SPICE)}
+    return "send_message", {
+        "to": rng.choice(("alice", "Bob", "Zoë")),
+        "text": _sentence(rng) + " " + rng.choice(_SPICE),
+    }
 
 
 def _dump_args(obj: dict, rng: random.Random) -> str:
@@ -294,7 +436,11 @@ def _openai_usage(rng: random.Random, completion_tokens: int, reasoning_tokens: 
 
 
 def _plain_usage(prompt: int, completion: int) -> dict:
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +475,14 @@ class _Envelope:
         return d
 
 
-def _openai_head(sid: str, created: int, model: str, *, service_tier: Any = _MISSING, system_fingerprint: Any = _MISSING) -> dict:
+def _openai_head(
+    sid: str,
+    created: int,
+    model: str,
+    *,
+    service_tier: Any = _MISSING,
+    system_fingerprint: Any = _MISSING,
+) -> dict:
     head: dict = {"id": sid, "object": "chat.completion.chunk", "created": created, "model": model}
     if service_tier is not _MISSING:
         head["service_tier"] = service_tier
@@ -338,7 +491,15 @@ def _openai_head(sid: str, created: int, model: str, *, service_tier: Any = _MIS
     return head
 
 
-def _ch(index: Any, delta: dict, finish_reason: str | None = None, *, logprobs: Any = None, logprobs_key: bool = True, **extra: Any) -> dict:
+def _ch(
+    index: Any,
+    delta: dict,
+    finish_reason: str | None = None,
+    *,
+    logprobs: Any = None,
+    logprobs_key: bool = True,
+    **extra: Any,
+) -> dict:
     """One entry of a chunk's ``choices`` list (OpenAI key order)."""
     c: dict = {"index": index, "delta": delta}
     if logprobs_key:
@@ -348,7 +509,14 @@ def _ch(index: Any, delta: dict, finish_reason: str | None = None, *, logprobs: 
     return c
 
 
-def _tc(index: Any, *, id: Any = _MISSING, type: Any = _MISSING, name: Any = _MISSING, arguments: Any = _MISSING) -> dict:
+def _tc(
+    index: Any,
+    *,
+    id: Any = _MISSING,
+    type: Any = _MISSING,
+    name: Any = _MISSING,
+    arguments: Any = _MISSING,
+) -> dict:
     """One ``tool_calls`` delta entry; ``index=_MISSING`` omits the index key."""
     d: dict = {}
     if index is not _MISSING:
@@ -391,7 +559,14 @@ def _exp_tool(id: str | None, type: str | None, name: str | None, arguments: str
     return {"id": id, "type": type, "function": {"name": name, "arguments": arguments}}
 
 
-def _exp_choice(index: int, message: dict, finish_reason: str | None, *, stop_reason: Any = None, logprobs: dict | None = None) -> dict:
+def _exp_choice(
+    index: int,
+    message: dict,
+    finish_reason: str | None,
+    *,
+    stop_reason: Any = None,
+    logprobs: dict | None = None,
+) -> dict:
     return {
         "index": index,
         "finish_reason": finish_reason,
@@ -455,8 +630,17 @@ def _pick_id(stream_id: str | None, generated: str) -> str:
 # Kinds
 # ---------------------------------------------------------------------------
 
-_OPENAI_MODELS = ("gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14")
-_VLLM_MODELS = ("meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-7B-Instruct", "mistralai/Mistral-7B-Instruct-v0.3")
+_OPENAI_MODELS = (
+    "gpt-4o-2024-08-06",
+    "gpt-4o-mini-2024-07-18",
+    "gpt-4.1-2025-04-14",
+    "gpt-4.1-mini-2025-04-14",
+)
+_VLLM_MODELS = (
+    "meta-llama/Llama-3.1-8B-Instruct",
+    "Qwen/Qwen2.5-7B-Instruct",
+    "mistralai/Mistral-7B-Instruct-v0.3",
+)
 
 
 def _openai_id(rng: random.Random) -> str:
@@ -478,17 +662,31 @@ class _OpenAIStyle:
         self.id = _pick_id(stream_id, _openai_id(rng))
         self.created = _created(rng)
         self.model = rng.choice(_OPENAI_MODELS)
-        self.service_tier = rng.choice((_MISSING, _MISSING, "default", "default", "flex", "priority"))
+        self.service_tier = rng.choice(
+            (_MISSING, _MISSING, "default", "default", "flex", "priority")
+        )
         self.system_fingerprint = rng.choice((_MISSING, None, _fingerprint(rng), _fingerprint(rng)))
         self.include_usage = rng.random() < usage_p
         usage_null = self.include_usage and rng.random() < 0.8
         tail = None
         if rng.random() < 0.3:
             tail = lambda: {"obfuscation": _alnum(rng, rng.randint(1, 15))}  # noqa: E731
-        head = _openai_head(self.id, self.created, self.model, service_tier=self.service_tier, system_fingerprint=self.system_fingerprint)
+        head = _openai_head(
+            self.id,
+            self.created,
+            self.model,
+            service_tier=self.service_tier,
+            system_fingerprint=self.system_fingerprint,
+        )
         self.env = _Envelope(head, usage_null=usage_null, tail=tail)
 
-    def finish(self, chunks: list[dict], rng: random.Random, completion_tokens: int, reasoning_tokens: int = 0) -> dict | None:
+    def finish(
+        self,
+        chunks: list[dict],
+        rng: random.Random,
+        completion_tokens: int,
+        reasoning_tokens: int = 0,
+    ) -> dict | None:
         """Append the usage-only final chunk if this stream asked for usage."""
         if not self.include_usage:
             return None
@@ -522,7 +720,9 @@ def _kind_text(rng: random.Random, stream_id: str | None) -> tuple[list[dict], d
     return chunks, exp, "empty" if not text else ""
 
 
-def _tool_calls_plan(rng: random.Random, n: int, call_id: Callable[[random.Random], str]) -> list[tuple[str, str, str]]:
+def _tool_calls_plan(
+    rng: random.Random, n: int, call_id: Callable[[random.Random], str]
+) -> list[tuple[str, str, str]]:
     """n (id, name, arguments-text) triples."""
     plan = []
     for _ in range(n):
@@ -537,9 +737,26 @@ def _kind_tool_calls(rng: random.Random, stream_id: str | None) -> tuple[list[di
     plan = _tool_calls_plan(rng, rng.choice((2, 2, 2, 3)), _openai_call_id)
     preamble = _text(rng, 1, 1) if rng.random() < 0.2 else None
     chunks: list[dict] = []
-    first_entries = [_tc(i, id=cid, type="function", name=name, arguments="") for i, (cid, name, _) in enumerate(plan)]
+    first_entries = [
+        _tc(i, id=cid, type="function", name=name, arguments="")
+        for i, (cid, name, _) in enumerate(plan)
+    ]
     if preamble is None:
-        chunks.append(env.chunk([_ch(0, {"role": "assistant", "content": None, "tool_calls": [first_entries[0]], "refusal": None})]))
+        chunks.append(
+            env.chunk(
+                [
+                    _ch(
+                        0,
+                        {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [first_entries[0]],
+                            "refusal": None,
+                        },
+                    )
+                ]
+            )
+        )
     else:
         chunks.append(env.chunk([_ch(0, {"role": "assistant", "content": "", "refusal": None})]))
         chunks += [env.chunk([_ch(0, {"content": p})]) for p in _split_text(preamble, rng)]
@@ -554,7 +771,9 @@ def _kind_tool_calls(rng: random.Random, stream_id: str | None) -> tuple[list[di
     chunks.append(env.chunk([_ch(0, {}, "tool_calls")]))
     usage = o.finish(chunks, rng, n_frags)
     tools = [_exp_tool(cid, "function", name, args) for cid, name, args in plan]
-    exp = o.completion([_exp_choice(0, _msg(content=preamble, tool_calls=tools), "tool_calls")], usage)
+    exp = o.completion(
+        [_exp_choice(0, _msg(content=preamble, tool_calls=tools), "tool_calls")], usage
+    )
     return chunks, exp, "preamble" if preamble else ""
 
 
@@ -564,7 +783,17 @@ def _kind_logprobs(rng: random.Random, stream_id: str | None) -> tuple[list[dict
     n_top = rng.choice((2, 3))
     text = _text(rng, 1, 2)
     entries: list[dict] = []
-    chunks = [env.chunk([_ch(0, {"role": "assistant", "content": "", "refusal": None}, logprobs={"content": [], "refusal": None})])]
+    chunks = [
+        env.chunk(
+            [
+                _ch(
+                    0,
+                    {"role": "assistant", "content": "", "refusal": None},
+                    logprobs={"content": [], "refusal": None},
+                )
+            ]
+        )
+    ]
     for piece in _split_text(text, rng):
         if len(piece) >= 2 and rng.random() < 0.2:  # two tokens in one chunk
             cut = rng.randint(1, len(piece) - 1)
@@ -573,11 +802,20 @@ def _kind_logprobs(rng: random.Random, stream_id: str | None) -> tuple[list[dict
             toks = [piece]
         lp = [_logprob_entry(t, rng, n_top) for t in toks]
         entries += copy.deepcopy(lp)
-        chunks.append(env.chunk([_ch(0, {"content": piece}, logprobs={"content": lp, "refusal": None})]))
+        chunks.append(
+            env.chunk([_ch(0, {"content": piece}, logprobs={"content": lp, "refusal": None})])
+        )
     finish = rng.choice(("stop", "stop", "length"))
     chunks.append(env.chunk([_ch(0, {}, finish)]))
     usage = o.finish(chunks, rng, len(entries))
-    exp = o.completion([_exp_choice(0, _msg(content=text), finish, logprobs={"content": entries, "refusal": None})], usage)
+    exp = o.completion(
+        [
+            _exp_choice(
+                0, _msg(content=text), finish, logprobs={"content": entries, "refusal": None}
+            )
+        ],
+        usage,
+    )
     return chunks, exp, f"top{n_top}"
 
 
@@ -594,7 +832,7 @@ def _kind_n2(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dic
         per_choice.append(evs)
     one_first = rng.random() < 0.4
     if one_first:
-        events = [per_choice[1][0]] + _random_merge(rng, [per_choice[0], per_choice[1][1:]])
+        events = [per_choice[1][0], *_random_merge(rng, [per_choice[0], per_choice[1][1:]])]
     else:
         events = _random_merge(rng, per_choice)
     chunks: list[dict] = []
@@ -607,7 +845,9 @@ def _kind_n2(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dic
             chunks.append(env.chunk([events[i][1]]))
             i += 1
     usage = o.finish(chunks, rng, len(events))
-    exp = o.completion([_exp_choice(i, _msg(content=texts[i]), finishes[i]) for i in range(2)], usage)
+    exp = o.completion(
+        [_exp_choice(i, _msg(content=texts[i]), finishes[i]) for i in range(2)], usage
+    )
     return chunks, exp, "choice1_first" if one_first else ""
 
 
@@ -623,7 +863,9 @@ def _kind_reasoning(rng: random.Random, stream_id: str | None) -> tuple[list[dic
         model = "deepseek-reasoner"
         sf = "fp_" + _hex(rng, 10) + "_prod0225"
         env = _Envelope(_openai_head(sid, created, model, system_fingerprint=sf))
-        chunks = [env.chunk([_ch(0, {"role": "assistant", "content": None, "reasoning_content": ""})])]
+        chunks = [
+            env.chunk([_ch(0, {"role": "assistant", "content": None, "reasoning_content": ""})])
+        ]
         chunks += [env.chunk([_ch(0, {"content": None, "reasoning_content": p})]) for p in t_pieces]
         chunks += [env.chunk([_ch(0, {"content": p, "reasoning_content": None})]) for p in a_pieces]
         prompt = rng.randint(10, 2000)
@@ -637,9 +879,18 @@ def _kind_reasoning(rng: random.Random, stream_id: str | None) -> tuple[list[dic
             "prompt_cache_hit_tokens": hit,
             "prompt_cache_miss_tokens": prompt - hit,
         }
-        chunks.append(env.chunk([_ch(0, {"content": "", "reasoning_content": None}, "stop")], usage=usage))
+        chunks.append(
+            env.chunk([_ch(0, {"content": "", "reasoning_content": None}, "stop")], usage=usage)
+        )
         msg = _msg(content=answer, reasoning_content=thought)
-        exp = _completion(id=sid, created=created, model=model, system_fingerprint=sf, usage=usage, choices=[_exp_choice(0, msg, "stop")])
+        exp = _completion(
+            id=sid,
+            created=created,
+            model=model,
+            system_fingerprint=sf,
+            usage=usage,
+            choices=[_exp_choice(0, msg, "stop")],
+        )
     elif variant == "vllm":
         sid = _pick_id(stream_id, _vllm_id(rng))
         model = rng.choice(("Qwen/Qwen3-8B", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"))
@@ -649,25 +900,63 @@ def _kind_reasoning(rng: random.Random, stream_id: str | None) -> tuple[list[dic
         chunks += [env.chunk([_ch(0, {"content": p})]) for p in a_pieces]
         chunks.append(env.chunk([_ch(0, {"content": ""}, "stop", stop_reason=None)]))
         msg = _msg(content=answer, reasoning=thought)
-        exp = _completion(id=sid, created=created, model=model, choices=[_exp_choice(0, msg, "stop")])
+        exp = _completion(
+            id=sid, created=created, model=model, choices=[_exp_choice(0, msg, "stop")]
+        )
     else:  # OpenRouter: "reasoning" plus reasoning_details, provider key, cost in usage
         sid = _pick_id(stream_id, f"gen-{created}-{_alnum(rng, 20)}")
         model = rng.choice(("deepseek/deepseek-r1", "qwen/qwq-32b"))
         provider = rng.choice(("DeepInfra", "Together", "Fireworks"))
-        env = _Envelope({"id": sid, "provider": provider, "model": model, "object": "chat.completion.chunk", "created": created})
+        env = _Envelope(
+            {
+                "id": sid,
+                "provider": provider,
+                "model": model,
+                "object": "chat.completion.chunk",
+                "created": created,
+            }
+        )
         chunks = []
         for p in t_pieces:
             details = [{"type": "reasoning.text", "text": p, "format": "unknown", "index": 0}]
-            delta = {"role": "assistant", "content": "", "reasoning": p, "reasoning_details": details}
+            delta = {
+                "role": "assistant",
+                "content": "",
+                "reasoning": p,
+                "reasoning_details": details,
+            }
             chunks.append(env.chunk([_ch(0, delta, native_finish_reason=None)]))
         for p in a_pieces:
-            chunks.append(env.chunk([_ch(0, {"role": "assistant", "content": p, "reasoning": None}, native_finish_reason=None)]))
-        chunks.append(env.chunk([_ch(0, {"role": "assistant", "content": "", "reasoning": None}, "stop", native_finish_reason="stop")]))
+            chunks.append(
+                env.chunk(
+                    [
+                        _ch(
+                            0,
+                            {"role": "assistant", "content": p, "reasoning": None},
+                            native_finish_reason=None,
+                        )
+                    ]
+                )
+            )
+        chunks.append(
+            env.chunk(
+                [
+                    _ch(
+                        0,
+                        {"role": "assistant", "content": "", "reasoning": None},
+                        "stop",
+                        native_finish_reason="stop",
+                    )
+                ]
+            )
+        )
         usage = _plain_usage(rng.randint(10, 2000), len(t_pieces) + len(a_pieces))
         usage["cost"] = rng.randint(1, 5000) / 1_000_000
         chunks.append(env.chunk([], usage=usage))
         msg = _msg(content=answer, reasoning=thought)
-        exp = _completion(id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, msg, "stop")])
+        exp = _completion(
+            id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, msg, "stop")]
+        )
     return chunks, exp, variant
 
 
@@ -681,13 +970,15 @@ def _kind_atoma(rng: random.Random, stream_id: str | None) -> tuple[list[dict], 
     stop_key = rng.random() < 0.6  # send "stop_reason": null on intermediate chunks
     text = _text(rng)
     pieces = _split_text(text, rng)
-    wrapped, inner = rng.choice((
-        ({"Int": 128009}, 128009),
-        ({"Int": 128001}, 128001),
-        ({"String": "</s>"}, "</s>"),
-        ({"String": "<|eot_id|>"}, "<|eot_id|>"),
-        (None, None),
-    ))
+    wrapped, inner = rng.choice(
+        (
+            ({"Int": 128009}, 128009),
+            ({"Int": 128001}, 128001),
+            ({"String": "</s>"}, "</s>"),
+            ({"String": "<|eot_id|>"}, "<|eot_id|>"),
+            (None, None),
+        )
+    )
     finish = "stop" if wrapped is not None or rng.random() < 0.5 else "length"
     extra = {"stop_reason": None} if stop_key else {}
     chunks = [env.chunk([_ch(0, {"role": "assistant", "content": pieces[0]}, **extra)])]
@@ -695,7 +986,13 @@ def _kind_atoma(rng: random.Random, stream_id: str | None) -> tuple[list[dict], 
     usage = _plain_usage(rng.randint(10, 3000), len(pieces))
     last = pieces[-1] if len(pieces) > 1 else ""
     chunks.append(env.chunk([_ch(0, {"content": last}, finish, stop_reason=wrapped)], usage=usage))
-    exp = _completion(id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, _msg(content=text), finish, stop_reason=inner)])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        usage=usage,
+        choices=[_exp_choice(0, _msg(content=text), finish, stop_reason=inner)],
+    )
     return chunks, exp, type(inner).__name__
 
 
@@ -709,20 +1006,43 @@ def _kind_vllm(rng: random.Random, stream_id: str | None) -> tuple[list[dict], d
     prompt = rng.randint(5, 3000)
     text = _text(rng)
     pieces = _split_text(text, rng)
-    chunks = [env.chunk([_ch(0, {"role": "assistant", "content": ""}, **extra)], usage=_plain_usage(prompt, 0))]
+    chunks = [
+        env.chunk(
+            [_ch(0, {"role": "assistant", "content": ""}, **extra)], usage=_plain_usage(prompt, 0)
+        )
+    ]
     for k, p in enumerate(pieces, 1):
         chunks.append(env.chunk([_ch(0, {"content": p}, **extra)], usage=_plain_usage(prompt, k)))
-    stop_reason, finish = rng.choice(((128009, "stop"), (128001, "stop"), ("\nUser:", "stop"), ("###", "stop"), (None, "stop"), (None, "length")))
+    stop_reason, finish = rng.choice(
+        (
+            (128009, "stop"),
+            (128001, "stop"),
+            ("\nUser:", "stop"),
+            ("###", "stop"),
+            (None, "stop"),
+            (None, "length"),
+        )
+    )
     usage = _plain_usage(prompt, len(pieces) + 1)
-    chunks.append(env.chunk([_ch(0, {"content": ""}, finish, stop_reason=stop_reason)], usage=usage))
+    chunks.append(
+        env.chunk([_ch(0, {"content": ""}, finish, stop_reason=stop_reason)], usage=usage)
+    )
     if rng.random() < 0.5:  # include_usage final chunk, same totals
         usage = _plain_usage(prompt, len(pieces) + 1)
         chunks.append(env.chunk([], usage=usage))
-    exp = _completion(id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, _msg(content=text), finish, stop_reason=stop_reason)])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        usage=usage,
+        choices=[_exp_choice(0, _msg(content=text), finish, stop_reason=stop_reason)],
+    )
     return chunks, exp, type(stop_reason).__name__
 
 
-def _kind_usage_only_final(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dict, str]:
+def _kind_usage_only_final(
+    rng: random.Random, stream_id: str | None
+) -> tuple[list[dict], dict, str]:
     o = _OpenAIStyle(rng, stream_id, usage_p=1.0)
     env = _Envelope(o.env.head, usage_null=True, tail=o.env.tail)
     text = _text(rng)
@@ -752,23 +1072,76 @@ def _kind_azure(rng: random.Random, stream_id: str | None) -> tuple[list[dict], 
     model = rng.choice(("gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-35-turbo-0125"))
     sf = rng.choice((_fingerprint(rng), None))
     include_usage = rng.random() < 0.4
-    env = _Envelope(_openai_head(sid, created, model, system_fingerprint=sf), usage_null=include_usage)
-    pfr = [{"prompt_index": 0, "content_filter_results": {**copy.deepcopy(_CFR_SAFE), "jailbreak": {"filtered": False, "detected": False}}}]
-    chunks = [{"choices": [], "created": 0, "id": "", "model": "", "object": "", "prompt_filter_results": pfr}]
+    env = _Envelope(
+        _openai_head(sid, created, model, system_fingerprint=sf), usage_null=include_usage
+    )
+    pfr = [
+        {
+            "prompt_index": 0,
+            "content_filter_results": {
+                **copy.deepcopy(_CFR_SAFE),
+                "jailbreak": {"filtered": False, "detected": False},
+            },
+        }
+    ]
+    chunks = [
+        {
+            "choices": [],
+            "created": 0,
+            "id": "",
+            "model": "",
+            "object": "",
+            "prompt_filter_results": pfr,
+        }
+    ]
     text = _text(rng)
     pieces = _split_text(text, rng)
-    chunks.append(env.chunk([_ch(0, {"content": "", "refusal": None, "role": "assistant"}, content_filter_results={})]))
+    chunks.append(
+        env.chunk(
+            [
+                _ch(
+                    0,
+                    {"content": "", "refusal": None, "role": "assistant"},
+                    content_filter_results={},
+                )
+            ]
+        )
+    )
     for p in pieces:
-        chunks.append(env.chunk([_ch(0, {"content": p}, content_filter_results=copy.deepcopy(_CFR_SAFE))]))
+        chunks.append(
+            env.chunk([_ch(0, {"content": p}, content_filter_results=copy.deepcopy(_CFR_SAFE))])
+        )
         if rng.random() < 0.08:  # asynchronous filter annotation: empty delta
-            chunks.append(env.chunk([_ch(0, {}, content_filter_results=copy.deepcopy(_CFR_SAFE), content_filter_offsets={"check_offset": 0, "start_offset": 0, "end_offset": rng.randint(1, 500)})]))
+            chunks.append(
+                env.chunk(
+                    [
+                        _ch(
+                            0,
+                            {},
+                            content_filter_results=copy.deepcopy(_CFR_SAFE),
+                            content_filter_offsets={
+                                "check_offset": 0,
+                                "start_offset": 0,
+                                "end_offset": rng.randint(1, 500),
+                            },
+                        )
+                    ]
+                )
+            )
     chunks.append(env.chunk([_ch(0, {}, "stop", content_filter_results={})]))
     usage = None
     if include_usage:
         usage = _openai_usage(rng, len(pieces))
         chunks.append(env.chunk([], usage=usage))
     chunks = [_sorted_keys(c) for c in chunks]  # Azure serialises keys alphabetically
-    exp = _completion(id=sid, created=created, model=model, system_fingerprint=sf, usage=usage, choices=[_exp_choice(0, _msg(content=text), "stop")])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        system_fingerprint=sf,
+        usage=usage,
+        choices=[_exp_choice(0, _msg(content=text), "stop")],
+    )
     return chunks, exp, ""
 
 
@@ -776,14 +1149,18 @@ def _kind_refusal(rng: random.Random, stream_id: str | None) -> tuple[list[dict]
     o = _OpenAIStyle(rng, stream_id)
     env = o.env
     with_lp = rng.random() < 0.4
-    text = rng.choice((
-        "I'm sorry, I can't assist with that request.",
-        "I’m sorry, but I can’t help with “that”.",
-        "I'm sorry, I cannot comply with that request. 🙏",
-    ))
+    text = rng.choice(
+        (
+            "I'm sorry, I can't assist with that request.",
+            "I’m sorry, but I can’t help with “that”.",
+            "I'm sorry, I cannot comply with that request. 🙏",
+        )
+    )
     pieces = _split_text(text, rng)
     lp0 = {"content": None, "refusal": []} if with_lp else None
-    chunks = [env.chunk([_ch(0, {"role": "assistant", "content": None, "refusal": ""}, logprobs=lp0)])]
+    chunks = [
+        env.chunk([_ch(0, {"role": "assistant", "content": None, "refusal": ""}, logprobs=lp0)])
+    ]
     entries: list[dict] = []
     for p in pieces:
         lp = None
@@ -800,12 +1177,16 @@ def _kind_refusal(rng: random.Random, stream_id: str | None) -> tuple[list[dict]
     return chunks, exp, "logprobs" if with_lp else ""
 
 
-def _kind_repeated_tool_names(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dict, str]:
+def _kind_repeated_tool_names(
+    rng: random.Random, stream_id: str | None
+) -> tuple[list[dict], dict, str]:
     variant = rng.choice(("fireworks", "minimax"))
     created = _created(rng)
     if variant == "fireworks":
         sid = _pick_id(stream_id, _uuid(rng))
-        model = "accounts/fireworks/models/" + rng.choice(("llama-v3p1-70b-instruct", "qwen2p5-72b-instruct"))
+        model = "accounts/fireworks/models/" + rng.choice(
+            ("llama-v3p1-70b-instruct", "qwen2p5-72b-instruct")
+        )
         call_id: Callable[[random.Random], str] = _openai_call_id
     else:
         sid = _pick_id(stream_id, _hex(rng, 32))
@@ -824,7 +1205,13 @@ def _kind_repeated_tool_names(rng: random.Random, stream_id: str | None) -> tupl
     usage = _plain_usage(rng.randint(20, 900), sum(len(a) for _, _, a in plan) // 4 + 1)
     chunks.append(env.chunk([_ch(0, {}, "tool_calls")], usage=usage))
     tools = [_exp_tool(cid, "function", name, args) for cid, name, args in plan]
-    exp = _completion(id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, _msg(tool_calls=tools), "tool_calls")])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        usage=usage,
+        choices=[_exp_choice(0, _msg(tool_calls=tools), "tool_calls")],
+    )
     return chunks, exp, variant
 
 
@@ -842,23 +1229,63 @@ def _kind_ollama_index0(rng: random.Random, stream_id: str | None) -> tuple[list
         obj = _sorted_keys(obj)  # Go's encoding/json sorts map keys
         cid = "call_" + _alnum(rng, 8, _LOWER_ALNUM)
         text = _compact(obj)
-        entries.append(_tc(0, id=cid, type="function", name=name, arguments=copy.deepcopy(obj) if as_object else text))
+        entries.append(
+            _tc(
+                0,
+                id=cid,
+                type="function",
+                name=name,
+                arguments=copy.deepcopy(obj) if as_object else text,
+            )
+        )
         tools.append(_exp_tool(cid, "function", name, text))
     if one_chunk:
-        chunks = [env.chunk([_ch(0, {"role": "assistant", "content": "", "tool_calls": entries}, logprobs_key=False)])]
+        chunks = [
+            env.chunk(
+                [
+                    _ch(
+                        0,
+                        {"role": "assistant", "content": "", "tool_calls": entries},
+                        logprobs_key=False,
+                    )
+                ]
+            )
+        ]
     else:
-        chunks = [env.chunk([_ch(0, {"role": "assistant", "content": "", "tool_calls": [e]}, logprobs_key=False)]) for e in entries]
+        chunks = [
+            env.chunk(
+                [
+                    _ch(
+                        0,
+                        {"role": "assistant", "content": "", "tool_calls": [e]},
+                        logprobs_key=False,
+                    )
+                ]
+            )
+            for e in entries
+        ]
     finish = rng.choice(("tool_calls", "stop"))
-    chunks.append(env.chunk([_ch(0, {"role": "assistant", "content": ""}, finish, logprobs_key=False)]))
+    chunks.append(
+        env.chunk([_ch(0, {"role": "assistant", "content": ""}, finish, logprobs_key=False)])
+    )
     usage = None
     if rng.random() < 0.3:
         usage = _plain_usage(rng.randint(50, 500), rng.randint(10, 80))
         chunks.append(env.chunk([], usage=usage))
-    exp = _completion(id=sid, created=created, model=model, system_fingerprint="fp_ollama", usage=usage, choices=[_exp_choice(0, _msg(content="", tool_calls=tools), finish)])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        system_fingerprint="fp_ollama",
+        usage=usage,
+        choices=[_exp_choice(0, _msg(content="", tool_calls=tools), finish)],
+    )
     return chunks, exp, ("object" if as_object else "string") + ("_one_chunk" if one_chunk else "")
 
 
-def _kind_mistral_no_index(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dict, str]:
+def _kind_mistral_no_index(
+    rng: random.Random, stream_id: str | None
+) -> tuple[list[dict], dict, str]:
     sid = _pick_id(stream_id, _hex(rng, 32))
     created = _created(rng)
     model = rng.choice(("mistral-large-latest", "mistral-small-2503", "open-mistral-nemo"))
@@ -869,17 +1296,47 @@ def _kind_mistral_no_index(rng: random.Random, stream_id: str | None) -> tuple[l
     chunks = [env.chunk([_ch(0, {"role": "assistant", "content": ""}, logprobs_key=False)])]
     for cid, name, args in plan:
         frags = _split_args(args, rng, max_len=rng.choice((9, 400)))  # often whole in one go
-        chunks.append(env.chunk([_ch(0, {"tool_calls": [_tc(_MISSING, id=cid, type=tid, name=name, arguments=frags[0])]}, logprobs_key=False)]))
+        chunks.append(
+            env.chunk(
+                [
+                    _ch(
+                        0,
+                        {
+                            "tool_calls": [
+                                _tc(_MISSING, id=cid, type=tid, name=name, arguments=frags[0])
+                            ]
+                        },
+                        logprobs_key=False,
+                    )
+                ]
+            )
+        )
         for frag in frags[1:]:
-            chunks.append(env.chunk([_ch(0, {"tool_calls": [_tc(_MISSING, arguments=frag)]}, logprobs_key=False)]))
+            chunks.append(
+                env.chunk(
+                    [_ch(0, {"tool_calls": [_tc(_MISSING, arguments=frag)]}, logprobs_key=False)]
+                )
+            )
     usage = _plain_usage(rng.randint(50, 900), rng.randint(10, 120))
-    chunks.append(env.chunk([_ch(0, {"content": ""}, "tool_calls", logprobs_key=False)], usage=usage))
-    tools = [_exp_tool(cid, "function" if send_type else None, name, args) for cid, name, args in plan]
-    exp = _completion(id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, _msg(content="", tool_calls=tools), "tool_calls")])
+    chunks.append(
+        env.chunk([_ch(0, {"content": ""}, "tool_calls", logprobs_key=False)], usage=usage)
+    )
+    tools = [
+        _exp_tool(cid, "function" if send_type else None, name, args) for cid, name, args in plan
+    ]
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        usage=usage,
+        choices=[_exp_choice(0, _msg(content="", tool_calls=tools), "tool_calls")],
+    )
     return chunks, exp, "with_type" if send_type else "no_type"
 
 
-def _kind_out_of_order_tools(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dict, str]:
+def _kind_out_of_order_tools(
+    rng: random.Random, stream_id: str | None
+) -> tuple[list[dict], dict, str]:
     o = _OpenAIStyle(rng, stream_id)
     env = o.env
     plan = _tool_calls_plan(rng, rng.choice((2, 2, 3)), _openai_call_id)
@@ -888,8 +1345,22 @@ def _kind_out_of_order_tools(rng: random.Random, stream_id: str | None) -> tuple
         seq = [_tc(i, id=cid, type="function", name=name, arguments="")]
         seq += [_tc(i, arguments=f) for f in _split_args(args, rng)]
         seqs.append(seq)
-    events = [seqs[1][0]] + _random_merge(rng, [seqs[0], seqs[1][1:], *seqs[2:]])
-    chunks = [env.chunk([_ch(0, {"role": "assistant", "content": None, "tool_calls": [events[0]], "refusal": None})])]
+    events = [seqs[1][0], *_random_merge(rng, [seqs[0], seqs[1][1:], *seqs[2:]])]
+    chunks = [
+        env.chunk(
+            [
+                _ch(
+                    0,
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [events[0]],
+                        "refusal": None,
+                    },
+                )
+            ]
+        )
+    ]
     chunks += [env.chunk([_ch(0, {"tool_calls": [e]})]) for e in events[1:]]
     chunks.append(env.chunk([_ch(0, {}, "tool_calls")]))
     usage = o.finish(chunks, rng, len(events))
@@ -906,7 +1377,11 @@ def _kind_speculative(rng: random.Random, stream_id: str | None) -> tuple[list[d
     plan = _tool_calls_plan(rng, rng.choice((1, 2, 2)), lambda r: "chatcmpl-tool-" + _hex(r, 32))
     entries = []
     for i, (cid, name, args) in enumerate(plan):
-        first = _tc(i, id=cid, type="function", name=name) if rng.random() < 0.5 else _tc(i, id=cid, type="function", name=name, arguments="")
+        first = (
+            _tc(i, id=cid, type="function", name=name)
+            if rng.random() < 0.5
+            else _tc(i, id=cid, type="function", name=name, arguments="")
+        )
         entries.append(first)
         entries += [_tc(i, arguments=f) for f in _split_args(args, rng, max_len=5)]
     chunks = [env.chunk([_ch(0, {"role": "assistant", "content": ""})])]
@@ -919,23 +1394,51 @@ def _kind_speculative(rng: random.Random, stream_id: str | None) -> tuple[list[d
         pos += n
     chunks.append(env.chunk([_ch(0, {"content": ""}, "tool_calls", stop_reason=None)]))
     tools = [_exp_tool(cid, "function", name, args) for cid, name, args in plan]
-    exp = _completion(id=sid, created=created, model=model, choices=[_exp_choice(0, _msg(content="", tool_calls=tools), "tool_calls")])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        choices=[_exp_choice(0, _msg(content="", tool_calls=tools), "tool_calls")],
+    )
     return chunks, exp, ""
 
 
-def _kind_legacy_function_call(rng: random.Random, stream_id: str | None) -> tuple[list[dict], dict, str]:
+def _kind_legacy_function_call(
+    rng: random.Random, stream_id: str | None
+) -> tuple[list[dict], dict, str]:
     o = _OpenAIStyle(rng, stream_id, usage_p=0.3)
     o.model = rng.choice(("gpt-3.5-turbo-0613", "gpt-4-0613"))
-    env = _Envelope(_openai_head(o.id, o.created, o.model, system_fingerprint=o.system_fingerprint), usage_null=o.env.usage_null)
+    env = _Envelope(
+        _openai_head(o.id, o.created, o.model, system_fingerprint=o.system_fingerprint),
+        usage_null=o.env.usage_null,
+    )
     o.env = env
     o.service_tier = _MISSING
     name, obj = _tool_spec(rng)
     args = _dump_args(obj, rng)
-    chunks = [env.chunk([_ch(0, {"role": "assistant", "content": None, "function_call": {"name": name, "arguments": ""}})])]
-    chunks += [env.chunk([_ch(0, {"function_call": {"arguments": f}})]) for f in _split_args(args, rng)]
+    chunks = [
+        env.chunk(
+            [
+                _ch(
+                    0,
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "function_call": {"name": name, "arguments": ""},
+                    },
+                )
+            ]
+        )
+    ]
+    chunks += [
+        env.chunk([_ch(0, {"function_call": {"arguments": f}})]) for f in _split_args(args, rng)
+    ]
     chunks.append(env.chunk([_ch(0, {}, "function_call")]))
     usage = o.finish(chunks, rng, len(args) // 4 + 1)
-    exp = o.completion([_exp_choice(0, _msg(function_call={"name": name, "arguments": args}), "function_call")], usage)
+    exp = o.completion(
+        [_exp_choice(0, _msg(function_call={"name": name, "arguments": args}), "function_call")],
+        usage,
+    )
     return chunks, exp, ""
 
 
@@ -961,12 +1464,25 @@ def _kind_proxy_nulls(rng: random.Random, stream_id: str | None) -> tuple[list[d
     sid = _pick_id(stream_id, _openai_id(rng))
     created = _created(rng)
     model = rng.choice(("gpt-4o-mini", "claude-3-5-sonnet-20241022", "gemini/gemini-2.0-flash"))
-    env = _Envelope({"id": sid, "created": created, "model": model, "object": "chat.completion.chunk", "system_fingerprint": None})
+    env = _Envelope(
+        {
+            "id": sid,
+            "created": created,
+            "model": model,
+            "object": "chat.completion.chunk",
+            "system_fingerprint": None,
+        }
+    )
 
     def delta(role: str | None, content: str | None) -> dict:
         return {
-            "content": content, "role": role, "function_call": None, "tool_calls": None,
-            "audio": None, "refusal": None, "reasoning_content": None,
+            "content": content,
+            "role": role,
+            "function_call": None,
+            "tool_calls": None,
+            "audio": None,
+            "refusal": None,
+            "reasoning_content": None,
         }
 
     def choice(d: dict, finish: str | None = None) -> dict:
@@ -979,7 +1495,13 @@ def _kind_proxy_nulls(rng: random.Random, stream_id: str | None) -> tuple[list[d
     chunks += [env.chunk([choice(delta(later_role, p))]) for p in pieces[1:]]
     usage = _plain_usage(rng.randint(10, 900), len(pieces))
     chunks.append(env.chunk([choice(delta(None, None), "stop")], usage=usage))
-    exp = _completion(id=sid, created=created, model=model, usage=usage, choices=[_exp_choice(0, _msg(content=text), "stop")])
+    exp = _completion(
+        id=sid,
+        created=created,
+        model=model,
+        usage=usage,
+        choices=[_exp_choice(0, _msg(content=text), "stop")],
+    )
     return chunks, exp, ""
 
 
@@ -1008,8 +1530,13 @@ KINDS: tuple[str, ...] = tuple(_GENERATORS)
 
 #: Kinds whose expected completion contains tool calls (or a legacy function_call).
 TOOL_KINDS: tuple[str, ...] = (
-    "tool_calls", "repeated_tool_names", "ollama_index0", "mistral_no_index",
-    "out_of_order_tools", "speculative", "legacy_function_call",
+    "tool_calls",
+    "repeated_tool_names",
+    "ollama_index0",
+    "mistral_no_index",
+    "out_of_order_tools",
+    "speculative",
+    "legacy_function_call",
 )
 
 
@@ -1079,7 +1606,9 @@ def interleave(streams: Sequence[Stream], rng: random.Random) -> list[tuple[int,
     return out
 
 
-def to_sse(chunks: Iterable[dict], *, done: bool = True, line_end: str = "\n", ensure_ascii: bool = False) -> bytes:
+def to_sse(
+    chunks: Iterable[dict], *, done: bool = True, line_end: str = "\n", ensure_ascii: bool = False
+) -> bytes:
     """Serialise chunks as an SSE body: ``data: {json}`` + blank line per chunk.
 
     JSON is compact and, by default, UTF-8 (non-ASCII not escaped), as OpenAI
@@ -1088,7 +1617,10 @@ def to_sse(chunks: Iterable[dict], *, done: bool = True, line_end: str = "\n", e
     if line_end not in ("\n", "\r\n", "\r"):
         raise ValueError("line_end must be one of '\\n', '\\r\\n', '\\r'")
     sep = line_end + line_end
-    parts = ["data: " + json.dumps(c, separators=(",", ":"), ensure_ascii=ensure_ascii) + sep for c in chunks]
+    parts = [
+        "data: " + json.dumps(c, separators=(",", ":"), ensure_ascii=ensure_ascii) + sep
+        for c in chunks
+    ]
     if done:
         parts.append("data: [DONE]" + sep)
     return "".join(parts).encode("utf-8")
@@ -1214,6 +1746,10 @@ def chunk_sse_example_streams() -> dict[str, Stream]:
         "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16},
     }
     return {
-        name: Stream(kind="sse:" + name, chunks=[json.loads(t) for t in texts], expected=copy.deepcopy(expected))
+        name: Stream(
+            kind="sse:" + name,
+            chunks=[json.loads(t) for t in texts],
+            expected=copy.deepcopy(expected),
+        )
         for name in _SSE_EXAMPLES
     }

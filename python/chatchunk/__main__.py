@@ -29,9 +29,7 @@ def _validate(args: argparse.Namespace) -> int:
         except OSError as e:
             print(f"chatchunk: error: cannot read {path}: {e.strerror or e}", file=sys.stderr)
             return 2
-        for line, column, _offset, json_path, message in validate_chunks(
-            data, format=args.format
-        ):
+        for line, column, _offset, json_path, message in validate_chunks(data, format=args.format):
             print(f"{path}:{line}:{column}: {message} (at {json_path})")
             bad += 1
     if bad:
@@ -55,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("inputs", nargs="+", metavar="INPUT", help="file path, or - for stdin")
     validate.add_argument(
-        "--format", choices=("auto", "jsonl", "sse"), default="auto",
+        "--format",
+        choices=("auto", "jsonl", "sse"),
+        default="auto",
         help="input format (default: detected per file)",
     )
     validate.set_defaults(run=_validate)

@@ -1,5 +1,8 @@
 //! The `chat.completion.chunk` document: the OpenAI schema plus the fields of vLLM,
 //! DeepSeek and Atoma that ride on it.
+//!
+//! Objects that most chunks lack (usage, logprobs, function_call) are boxed: it keeps the
+//! structs small, and moving them is most of what parsing a small chunk costs otherwise.
 
 use super::field::{Arguments, Index, StopReason, Text};
 
@@ -11,13 +14,14 @@ model! {
         "created" => created: i64,
         "model" => model: Text<'a>,
         "choices" => choices: Vec<ChunkChoice<'a>>,
-        "usage" => usage: Usage<'a>,
+        "usage" => usage: Box<Usage<'a>>,
         "system_fingerprint" => system_fingerprint: Text<'a>,
         "service_tier" => service_tier: Text<'a>,
     }
     required(always) = [choices];
     required(strict) = [id, object, created, model, choices];
     strict_check = check_object_type;
+    list_in_dumps = [choices];
 }
 
 pub const CHUNK_OBJECT: &str = "chat.completion.chunk";
@@ -37,7 +41,7 @@ model! {
         "index" => index: Index,
         "delta" => delta: Delta<'a>,
         "finish_reason" => finish_reason: Text<'a>,
-        "logprobs" => logprobs: LogProbs<'a>,
+        "logprobs" => logprobs: Box<LogProbs<'a>>,
         "stop_reason" => stop_reason: StopReason<'a>,
     }
     required(always) = [];
@@ -52,7 +56,7 @@ model! {
         "reasoning_content" => reasoning_content: Text<'a>,
         "reasoning" => reasoning: Text<'a>,
         "tool_calls" => tool_calls: Vec<ToolCallDelta<'a>>,
-        "function_call" => function_call: FunctionDelta<'a>,
+        "function_call" => function_call: Box<FunctionDelta<'a>>,
     }
     required(always) = [];
     required(strict) = [];

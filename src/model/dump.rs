@@ -59,6 +59,12 @@ impl Dump for Text<'_> {
     }
 }
 
+impl<T: Dump> Dump for Box<T> {
+    fn dump<S: Serializer>(&self, s: S, mode: Mode) -> Result<S::Ok, S::Error> {
+        (**self).dump(s, mode)
+    }
+}
+
 impl<T: Dump> Dump for Vec<T> {
     fn dump<S: Serializer>(&self, s: S, mode: Mode) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.len()))?;

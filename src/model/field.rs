@@ -72,6 +72,13 @@ impl<T: IntoOwned> IntoOwned for Vec<T> {
     }
 }
 
+impl<T: IntoOwned> IntoOwned for Box<T> {
+    type Owned = Box<T::Owned>;
+    fn into_owned(self) -> Self::Owned {
+        Box::new((*self).into_owned())
+    }
+}
+
 impl<T: IntoOwned> IntoOwned for Field<T> {
     type Owned = Field<T::Owned>;
     fn into_owned(self) -> Self::Owned {
@@ -166,8 +173,11 @@ impl<'de> Deserialize<'de> for Index {
                     .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Index, E> {
-                let digits =
-                    !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit());
+                // Canonical digits only ("0", "17", not "017"), so writing back is lossless.
+                let digits = !v.is_empty()
+                    && v.len() <= 10
+                    && v.bytes().all(|b| b.is_ascii_digit())
+                    && (v.len() == 1 || !v.starts_with('0'));
                 match v.parse::<u32>() {
                     Ok(value) if digits && !is_strict() => Ok(Index {
                         value,
@@ -195,7 +205,7 @@ impl IntoOwned for Arguments<'_> {
     fn into_owned(self) -> Arguments<'static> {
         Arguments {
             text: self.text.into_owned(),
-            sent_as_json: self.sent_as_json.map(|v| Box::new(v.into_owned())),
+            sent_as_json: self.sent_as_json.map(IntoOwned::into_owned),
         }
     }
 }

@@ -10,6 +10,7 @@ macro_rules! model {
         required(always) = [$($always:ident),*];
         required(strict) = [$($strict:ident),*];
         $(strict_check = $check:path;)?
+        $(list_in_dumps = [$($list:ident),*];)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Default)]
@@ -82,9 +83,17 @@ macro_rules! model {
             ) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap as _;
                 use $crate::model::Field;
+                // Lists that dumps other than lossless write as [] when null or absent, as
+                // openai's models require them.
+                let lists: &[&str] = &[$($(stringify!($list)),*)?];
                 let mut map = s.serialize_map(None)?;
                 $(
                     match &self.$field {
+                        Field::Absent | Field::Null
+                            if mode != $crate::model::Mode::Lossless && lists.contains(&$key) =>
+                        {
+                            map.serialize_entry($key, &Vec::<()>::new())?
+                        }
                         Field::Absent if mode.writes_absent() => map.serialize_entry($key, &())?,
                         Field::Null if mode.writes_null() => map.serialize_entry($key, &())?,
                         Field::Value(v) => {

@@ -10,10 +10,12 @@ use pyo3::PyClass;
 use serde::Serialize;
 
 use crate::errors::ParseError as CoreParseError;
-use crate::model::{Dump, Extra, Mode, StrictnessGuard, With};
+use crate::model::{Dump, Extra, Mode, With};
 
-use super::errors::parse_error;
-use super::input::json_bytes;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+
+use super::errors::{parse_error, ParseError};
+use super::input::hold_text;
 use super::shared::Shared;
 
 pub trait ModelClass: PyClass<Frozen = True> + Sync + Sized {
@@ -23,34 +25,80 @@ pub trait ModelClass: PyClass<Frozen = True> + Sync + Sized {
     fn shared(&self) -> &Shared<Self::Value>;
     fn from_shared(value: Shared<Self::Value>) -> Self;
     fn extra(&self) -> &Extra<'static>;
-    fn parse(bytes: &[u8], strict: bool) -> Result<Self::Value, CoreParseError>;
-    fn depythonize(obj: &Bound<'_, PyAny>, strict: bool) -> Result<Self::Value, CoreParseError>;
+    /// Parses a value borrowing from `bytes` (see `Shared::parse_backed`).
+    fn parse(bytes: &'static [u8], strict: bool) -> Result<Self::Value, CoreParseError>;
 }
 
 pub fn from_json<M: ModelClass>(data: &Bound<'_, PyAny>, strict: bool) -> PyResult<M> {
-    let bytes = json_bytes(data)?;
-    M::parse(&bytes, strict)
-        .map(|value| M::from_shared(Shared::new(value)))
+    let (text, bytes) = hold_text(data)?;
+    // SAFETY: `bytes` points into `text` (a Python bytes object or a Vec's heap data), and
+    // `M::parse` borrows from nothing else.
+    unsafe { Shared::parse_backed(text, bytes, |bytes| M::parse(bytes, strict)) }
+        .map(M::from_shared)
         .map_err(|e| parse_error(data.py(), &e))
 }
 
+/// Builds a model from Python values by way of their JSON text, so that a dict is held to
+/// exactly the rules JSON input is (no bools for ints, no strings for lists). Positions in
+/// that internal text mean nothing to the caller and are dropped; the JSON path stays.
 pub fn from_python<M: ModelClass>(obj: &Bound<'_, PyAny>, strict: bool) -> PyResult<M> {
-    M::depythonize(obj, strict)
-        .map(|value| M::from_shared(Shared::new(value)))
-        .map_err(|e| parse_error(obj.py(), &e))
+    let py = obj.py();
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("ensure_ascii", false)?;
+    kwargs.set_item("allow_nan", false)?;
+    let text = match py
+        .import("json")?
+        .getattr("dumps")?
+        .call((obj,), Some(&kwargs))
+    {
+        Ok(text) => text,
+        Err(e) if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) => {
+            let message = format!("not JSON data: {}", e.value(py));
+            let path = non_json_path(obj, "$".to_owned()).unwrap_or_else(|| "$".to_owned());
+            return Err(parse_error(py, &CoreParseError::new(message, None, path)));
+        }
+        Err(e) => return Err(e),
+    };
+    from_json::<M>(&text, strict).map_err(|e| {
+        if e.is_instance_of::<ParseError>(py) {
+            let value = e.value(py);
+            for attr in ["line", "column", "offset"] {
+                let _ = value.setattr(attr, py.None());
+            }
+            // A lone surrogate fails before parsing, so the path comes from the dict.
+            if let Some(path) = non_json_path(obj, "$".to_owned()) {
+                let _ = value.setattr("path", path);
+            }
+        }
+        e
+    })
 }
 
-/// Deserialises any model from Python objects, tracking the JSON path for errors.
-pub fn depythonize_with_path<'de, T: serde::Deserialize<'de>>(
-    obj: &'de Bound<'_, PyAny>,
-    strict: bool,
-) -> Result<T, CoreParseError> {
-    let _mode = StrictnessGuard::new(strict);
-    let mut de = pythonize::Depythonizer::from_object(obj);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = crate::parse::json_path(e.path());
-        CoreParseError::new(e.into_inner().to_string(), None, path)
-    })
+/// The JSON path of the first value JSON cannot carry: not a str/int/float/bool/None/list/
+/// dict, a NaN or infinity, or a str with a lone surrogate.
+fn non_json_path(obj: &Bound<'_, PyAny>, path: String) -> Option<String> {
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        return dict.iter().find_map(|(k, v)| {
+            let key = k.extract::<String>().unwrap_or_default();
+            non_json_path(&v, format!("{path}.{key}"))
+        });
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let items = obj.try_iter().ok()?;
+        return items
+            .enumerate()
+            .find_map(|(i, item)| non_json_path(&item.ok()?, format!("{path}[{i}]")));
+    }
+    let fine = if let Ok(text) = obj.cast::<PyString>() {
+        text.to_cow().is_ok()
+    } else if let Ok(number) = obj.cast::<pyo3::types::PyFloat>() {
+        number.value().is_finite()
+    } else {
+        obj.is_none()
+            || obj.is_instance_of::<pyo3::types::PyBool>()
+            || obj.is_instance_of::<pyo3::types::PyInt>()
+    };
+    (!fine).then_some(path)
 }
 
 /// Keyword construction: nested model instances become their dicts, then the whole is

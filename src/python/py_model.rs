@@ -29,20 +29,10 @@ macro_rules! py_model {
                 &self.inner.extra
             }
             fn parse(
-                bytes: &[u8],
+                bytes: &'static [u8],
                 strict: bool,
             ) -> Result<Self::Value, $crate::errors::ParseError> {
-                $crate::parse::parse::<$crate::model::$rust<'_>>(bytes, strict)
-                    .map($crate::model::IntoOwned::into_owned)
-            }
-            fn depythonize(
-                obj: &pyo3::Bound<'_, pyo3::PyAny>,
-                strict: bool,
-            ) -> Result<Self::Value, $crate::errors::ParseError> {
-                $crate::python::model_class::depythonize_with_path::<$crate::model::$rust<'_>>(
-                    obj, strict,
-                )
-                .map($crate::model::IntoOwned::into_owned)
+                $crate::parse::parse::<$crate::model::$rust<'static>>(bytes, strict)
             }
         }
 
@@ -233,7 +223,7 @@ macro_rules! py_getter {
         pyo3::IntoPyObjectExt::into_py_any($inner.$field.get(), $py)
     };
     ($py:ident, $inner:expr, $field:ident, object($class:ident)) => {
-        match $inner.project_opt(|v| v.$field.get()) {
+        match $inner.project_opt(|v| v.$field.get().map(std::borrow::Borrow::borrow)) {
             Some(shared) => pyo3::IntoPyObjectExt::into_py_any(
                 <$class as $crate::python::model_class::ModelClass>::from_shared(shared),
                 $py,

@@ -3,6 +3,11 @@
 //! A parsed chunk is owned once, behind an `Arc`; every Python object for a nested part
 //! (a choice, its delta, a tool call) points into that tree and keeps the root alive, so
 //! attribute access never copies data.
+//!
+//! A tree parsed from JSON text may borrow its strings from that text (`parse_backed`):
+//! the text then lives inside the same owner. Such a tree claims `'static` but is only
+//! valid while its owner is, so bindings code must never clone data out of a `Shared`
+//! and keep it past the `Shared`'s life: read it, convert it, or copy into owned types.
 
 use std::any::Any;
 use std::ops::Deref;
@@ -19,11 +24,33 @@ pub struct Shared<T: 'static> {
 unsafe impl<T: Sync> Send for Shared<T> {}
 unsafe impl<T: Sync> Sync for Shared<T> {}
 
+/// A parsed value stored next to the text it borrows from; fields drop in order, so the
+/// value goes before its text.
+struct Backed<T, B> {
+    value: T,
+    _text: B,
+}
+
 impl<T: Send + Sync + 'static> Shared<T> {
-    pub fn new(value: T) -> Self {
-        let owner = Arc::new(value);
-        let ptr = NonNull::from(&*owner);
-        Shared { owner, ptr }
+    /// Parses `text` (which must be the bytes held by `buffer`) into a value that borrows
+    /// from it, and keeps both together.
+    ///
+    /// # Safety
+    /// `text` must point into memory owned by `buffer` that stays put when `buffer` moves
+    /// (a `Vec`'s heap data, an immutable Python `bytes` object), and `parse` must return a
+    /// value borrowing from nothing but its argument.
+    pub unsafe fn parse_backed<B: Send + Sync + 'static, E>(
+        buffer: B,
+        text: *const [u8],
+        parse: impl FnOnce(&'static [u8]) -> Result<T, E>,
+    ) -> Result<Self, E> {
+        let value = parse(&*text)?;
+        let owner = Arc::new(Backed {
+            value,
+            _text: buffer,
+        });
+        let ptr = NonNull::from(&owner.value);
+        Ok(Shared { owner, ptr })
     }
 }
 
