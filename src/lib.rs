@@ -4,9 +4,11 @@
 //! and is compiled only with the `python` feature.
 
 pub mod errors;
+pub mod merge;
 pub mod model;
 pub mod parse;
 pub mod sse;
+pub mod stream;
 pub mod validate;
 
 #[cfg(feature = "python")]

@@ -3,12 +3,14 @@
 #[macro_use]
 mod macros;
 mod chunk;
+mod completion;
 mod dump;
 mod field;
 mod json_value;
 mod strictness;
 
 pub use chunk::*;
+pub use completion::*;
 pub use dump::{Dump, Mode, With};
 pub use field::{Arguments, Field, Index, IntoOwned, StopReason, StopValue, Text};
 pub use json_value::{Extra, JsonValue, MAX_DEPTH};
