@@ -1035,35 +1035,4 @@ mod tests {
         }
         assert!(count > 0);
     }
-
-    /// `cargo test --release -- --ignored --nocapture merge_sse_timing`
-    #[test]
-    #[ignore]
-    fn merge_sse_timing() {
-        let mut body = String::new();
-        body.push_str("data: {\"id\":\"chatcmpl-T\",\"object\":\"chat.completion.chunk\",\"created\":1753000000,\"model\":\"gpt-4o-mini-2024-07-18\",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_34a54ae93c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null,\"obfuscation\":\"abc\"}\n\n");
-        for i in 0..998 {
-            body.push_str(&format!("data: {{\"id\":\"chatcmpl-T\",\"object\":\"chat.completion.chunk\",\"created\":1753000000,\"model\":\"gpt-4o-mini-2024-07-18\",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_34a54ae93c\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\" token{i}\"}},\"logprobs\":null,\"finish_reason\":null}}],\"usage\":null,\"obfuscation\":\"x{i}\"}}\n\n"));
-        }
-        body.push_str("data: {\"id\":\"chatcmpl-T\",\"object\":\"chat.completion.chunk\",\"created\":1753000000,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":null}\n\ndata: [DONE]\n\n");
-        let body = body.into_bytes();
-        let completion = merge_sse(&body).unwrap();
-        assert_eq!(
-            canonical(&completion)["choices"][0]["finish_reason"],
-            "stop"
-        );
-        let rounds = 300;
-        let start = std::time::Instant::now();
-        for _ in 0..rounds {
-            std::hint::black_box(merge_sse(std::hint::black_box(&body)).unwrap());
-        }
-        let per_body = start.elapsed() / rounds;
-        eprintln!(
-            "merge_sse: {} chunks, {} bytes: {:?} per body ({:.0} ns per chunk)",
-            1000,
-            body.len(),
-            per_body,
-            per_body.as_nanos() as f64 / 1000.0
-        );
-    }
 }
