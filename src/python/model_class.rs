@@ -59,7 +59,7 @@ pub fn from_python<M: ModelClass>(obj: &Bound<'_, PyAny>, strict: bool) -> PyRes
         }
         Err(e) => return Err(e),
     };
-    from_json::<M>(&text, strict).map_err(|e| {
+    from_json::<M>(&text, strict).inspect_err(|e| {
         if e.is_instance_of::<ParseError>(py) {
             let value = e.value(py);
             for attr in ["line", "column", "offset"] {
@@ -70,7 +70,6 @@ pub fn from_python<M: ModelClass>(obj: &Bound<'_, PyAny>, strict: bool) -> PyRes
                 let _ = value.setattr("path", path);
             }
         }
-        e
     })
 }
 
