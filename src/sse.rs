@@ -416,6 +416,30 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// Endless pseudo-random sets of split points inside `len` bytes, each gap below `max_gap`:
+/// the same sequence for the same seed, so a failing split reproduces.
+#[cfg(test)]
+pub(crate) fn random_cuts(
+    mut seed: u64,
+    len: usize,
+    max_gap: u64,
+) -> impl Iterator<Item = Vec<usize>> {
+    std::iter::repeat_with(move || {
+        let mut cuts = Vec::new();
+        let mut pos = 0;
+        loop {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            pos += (seed % max_gap) as usize;
+            if pos >= len {
+                return cuts;
+            }
+            cuts.push(pos);
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,20 +621,7 @@ mod tests {
         assert_eq!(events, one_shot);
 
         // Pseudo-random multi-way splits.
-        let mut seed = 0x2545F4914F6CDD1Du64;
-        for _ in 0..200 {
-            let mut cuts = Vec::new();
-            let mut pos = 0;
-            loop {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                pos += (seed % 40) as usize;
-                if pos >= body.len() {
-                    break;
-                }
-                cuts.push(pos);
-            }
+        for cuts in random_cuts(0x2545F4914F6CDD1D, body.len(), 40).take(200) {
             assert_eq!(
                 decode_split_result(DEFAULT_MAX_EVENT_SIZE, &body, &cuts),
                 (one_shot.clone(), None)

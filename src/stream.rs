@@ -591,20 +591,7 @@ mod tests {
         }
         let every: Vec<usize> = (1..body.len()).collect();
         assert_eq!(run_with(max, body, &every), reference, "byte by byte");
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..50 {
-            let mut cuts = Vec::new();
-            let mut pos = 0;
-            loop {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                pos += (seed % 24) as usize;
-                if pos >= body.len() {
-                    break;
-                }
-                cuts.push(pos);
-            }
+        for cuts in crate::sse::random_cuts(0x9E37_79B9_7F4A_7C15, body.len(), 24).take(50) {
             assert_eq!(run_with(max, body, &cuts), reference, "cuts {cuts:?}");
         }
         reference
