@@ -1,13 +1,13 @@
-//! Which JSON parser should drive `Chunk` deserialisation on the hot path?
+//! Which JSON parser should build `Chunk` on the hot path?
 //!
 //! Each input is one `chat.completion.chunk` as it arrives in an SSE `data:` line. Every
-//! variant builds the same borrowed `Chunk<'_>` through the same hand-written visitors; only
-//! the `Deserializer` underneath changes:
+//! variant builds the same borrowed `Chunk<'_>`; the serde variants go through the same
+//! hand-written visitors with a different `Deserializer` underneath:
 //!
 //! * `serde_json`         — `serde_json::from_slice` (borrows strings without escapes);
 //! * `sonic_rs`           — `sonic_rs::from_slice` (borrows strings without escapes);
-//! * `chatchunk_parse`    — `chatchunk::parse::parse(.., false)`, the production path
-//!   (sonic-rs plus a strictness guard and `end()` check);
+//! * `chatchunk_parse`    — `chatchunk::parse::parse(.., false)`, the production path: our
+//!   own reader typed by the model, no serde layers (serde_json only explains failures);
 //! * `simd_json`          — `simd_json::serde::from_slice`. It parses in place, so each
 //!   iteration first copies the input into a fresh `Vec` — the copy (and its allocation) is
 //!   part of the timing, because a caller holding `&[u8]` would have to pay it;

@@ -29,6 +29,44 @@ macro_rules! model {
             }
         }
 
+        impl $name<'_> {
+            /// Required keys (always, and in strict mode) and strict-mode checks.
+            fn check(&self) -> Result<(), $crate::model::Invalid> {
+                $(
+                    if !self.$always.is_present() {
+                        return Err($crate::model::Invalid::Missing(stringify!($always)));
+                    }
+                )*
+                if $crate::model::is_strict() {
+                    $(
+                        if self.$strict.get().is_none() {
+                            return Err($crate::model::Invalid::Missing(stringify!($strict)));
+                        }
+                    )*
+                    $( $check(self).map_err($crate::model::Invalid::Other)?; )?
+                }
+                Ok(())
+            }
+        }
+
+        impl<'a> $crate::parse::FastParse<'a> for $name<'a> {
+            fn fast_parse(r: &mut $crate::parse::Reader<'a>) -> $crate::parse::FastResult<Self> {
+                let mut out = $name::default();
+                r.object(|r, key| {
+                    match key.as_str() {
+                        $( $key => out.$field = $crate::parse::FastParse::fast_parse(r)?, )*
+                        _ => {
+                            let value = $crate::parse::FastParse::fast_parse(r)?;
+                            out.extra.0.push((key, value));
+                        }
+                    }
+                    Ok(())
+                })?;
+                out.check().map_err(|_| $crate::parse::Reject)?;
+                Ok(out)
+            }
+        }
+
         impl<'de: 'a, 'a> serde::Deserialize<'de> for $name<'a> {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct ObjectVisitor<'a>(std::marker::PhantomData<&'a ()>);
@@ -54,20 +92,15 @@ macro_rules! model {
                                 }
                             }
                         }
-                        $(
-                            if !out.$always.is_present() {
-                                return Err(<M::Error as serde::de::Error>::missing_field(stringify!($always)));
+                        match out.check() {
+                            Ok(()) => Ok(out),
+                            Err($crate::model::Invalid::Missing(field)) => {
+                                Err(<M::Error as serde::de::Error>::missing_field(field))
                             }
-                        )*
-                        if $crate::model::is_strict() {
-                            $(
-                                if out.$strict.get().is_none() {
-                                    return Err(<M::Error as serde::de::Error>::missing_field(stringify!($strict)));
-                                }
-                            )*
-                            $( $check(&out).map_err(<M::Error as serde::de::Error>::custom)?; )?
+                            Err($crate::model::Invalid::Other(message)) => {
+                                Err(<M::Error as serde::de::Error>::custom(message))
+                            }
                         }
-                        Ok(out)
                     }
                 }
 

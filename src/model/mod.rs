@@ -15,3 +15,10 @@ pub use dump::{Dump, Mode, With};
 pub use field::{Arguments, Field, Index, IntoOwned, StopReason, StopValue, Text};
 pub use json_value::{Extra, JsonValue, MAX_DEPTH};
 pub use strictness::{is_strict, StrictnessGuard};
+
+/// Why a parsed object is not a valid model object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    Missing(&'static str),
+    Other(String),
+}

@@ -1,92 +1,49 @@
 //! From bytes to typed models.
 //!
-//! The fast path runs sonic-rs with no bookkeeping. Only when it fails is the input parsed
-//! again with serde_json under path tracking, to say exactly where and what: errors cost
-//! time, successes cost nothing extra.
+//! The fast path is our own reader, typed by the model (`fast`), which takes no notes on
+//! the way. Only when it gives up is the input parsed again by serde_json under path
+//! tracking: that either accepts (the fast path is conservative about rare forms such as
+//! quoted indices) or says exactly where and what is wrong. Errors cost time; successes
+//! cost nothing extra.
+
+mod fast;
+mod reader;
 
 use serde::Deserialize;
 
 use crate::errors::{ParseError, Position};
 use crate::model::StrictnessGuard;
 
-/// Deeper nesting than this is rejected up front: sonic-rs validates mistyped containers
-/// recursively, and pathological nesting must never exhaust the stack.
-pub const MAX_NESTING: usize = 256;
+pub use fast::FastParse;
+pub use reader::{Reader, Reject, Result as FastResult};
 
 /// Parses one JSON document into `T`, borrowing strings from `input` where possible.
-pub fn parse<'a, T: Deserialize<'a>>(input: &'a [u8], strict: bool) -> Result<T, ParseError> {
-    if let Some(offset) = too_deep(input) {
-        return Err(ParseError::new(
-            format!("nesting deeper than {MAX_NESTING} levels"),
-            Some(Position::at(input, offset)),
-            "$",
-        ));
-    }
+pub fn parse<'a, T>(input: &'a [u8], strict: bool) -> Result<T, ParseError>
+where
+    T: FastParse<'a> + Deserialize<'a>,
+{
     let _mode = StrictnessGuard::new(strict);
-    match parse_fast(input) {
+    match fast::parse_document(input) {
         Ok(value) => Ok(value),
-        Err(fast_error) => Err(diagnose::<T>(input, fast_error)),
+        Err(Reject) => parse_slow(input),
     }
 }
 
-/// The offset of the bracket that nests deeper than `MAX_NESTING`, if any. Counting brackets
-/// is cheap and proves most inputs shallow; only inputs with many brackets are walked.
-fn too_deep(input: &[u8]) -> Option<usize> {
-    if memchr::memchr2_iter(b'[', b'{', input).count() <= MAX_NESTING {
-        return None;
-    }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, &b) in input.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(i);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn parse_fast<'a, T: Deserialize<'a>>(input: &'a [u8]) -> sonic_rs::Result<T> {
-    let mut de = sonic_rs::Deserializer::from_slice(input);
-    let value = T::deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
-}
-
-fn diagnose<'a, T: Deserialize<'a>>(input: &'a [u8], fast_error: sonic_rs::Error) -> ParseError {
+/// serde_json with path tracking; its recursion limit keeps deep nesting off the stack.
+fn parse_slow<'a, T: Deserialize<'a>>(input: &'a [u8]) -> Result<T, ParseError> {
     let mut track = serde_path_to_error::Track::new();
     let mut de = serde_json::Deserializer::from_slice(input);
     let result = T::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
-        .and_then(|_| de.end());
-    let path = json_path(&track.path());
-    match result {
-        Err(e) => {
-            let offset = byte_offset(input, e.line(), e.column());
-            let message = strip_position(&e.to_string(), e.line(), e.column());
-            ParseError::new(message, Some(Position::at(input, offset)), path)
-        }
-        // The two parsers disagree (sonic-rs is stricter somewhere): trust the rejection.
-        Ok(()) => {
-            let message = fast_error.to_string();
-            let message = message.lines().next().unwrap_or_default().to_owned();
-            ParseError::new(message, Some(Position::at(input, fast_error.offset())), "$")
-        }
-    }
+        .and_then(|value| de.end().map(|()| value));
+    result.map_err(|e| {
+        let offset = byte_offset(input, e.line(), e.column());
+        let message = strip_position(&e.to_string(), e.line(), e.column());
+        ParseError::new(
+            message,
+            Some(Position::at(input, offset)),
+            json_path(&track.path()),
+        )
+    })
 }
 
 /// serde_json reports line and byte column; turn them back into an offset.
@@ -254,5 +211,52 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, br#"{"choices":[]}"#);
+    }
+
+    /// The fast path is only worth having if it takes ordinary chunks, and only correct if
+    /// whatever it accepts, serde_json accepts as the same value.
+    #[test]
+    fn fast_path_takes_ordinary_chunks_and_agrees_with_serde_json() {
+        let escapes =
+            r#"{"choices":[{"index":0,"delta":{"content":"a\"b\\c\n\u00e9\ud83d\ude00 é"}}]}"#;
+        let logprobs = r#"{"choices":[{"index":0,"delta":{},"logprobs":{"content":[{"token":" a","logprob":-0.0013,"bytes":[32,97],"top_logprobs":[{"token":"b","logprob":-1e-5,"bytes":null}]}],"refusal":null}}]}"#;
+        let extras = r#"{"choices":[], "x": {"a": [1, -2, 3.5, 1e300, true, false, null, "s", 18446744073709551615, -9223372036854775808, 1e2]}, "usage": null}"#;
+        let stop = r#"{"choices":[{"index":0,"delta":{},"stop_reason":{"Int":128009}},{"index":1,"delta":{},"stop_reason":"</s>"}]}"#;
+        let tools = r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"f","arguments":{"q":[1,{"r":null}]}}}]}}]}"#;
+        let spaced = " \n\t{ \"choices\" : [ ] , \"id\" : \"x\" } \r\n";
+        for src in [SEED, escapes, logprobs, extras, stop, tools, spaced] {
+            let _mode = StrictnessGuard::new(false);
+            let fast: Chunk =
+                fast::parse_document(src.as_bytes()).unwrap_or_else(|_| panic!("{src}"));
+            let slow: Chunk = parse_slow(src.as_bytes()).unwrap();
+            assert_eq!(fast, slow, "{src}");
+        }
+        let rejected_by_json = [
+            &b"{\"choices\":[],}"[..],
+            b"{\"choices\":[1,]}",
+            b"{\"choices\":[]",
+            b"{\"choices\":[]}}",
+            b"{\"choices\":[], \"x\": 01}",
+            b"{\"choices\":[], \"x\": -}",
+            b"{\"choices\":[], \"x\": 1.}",
+            b"{\"choices\":[], \"x\": \"\t\"}",
+            b"{\"choices\":[], \"x\": \"\\ud800\"}",
+            b"{\"choices\":[], \"x\": \"\\q\"}",
+            b"{\"choices\":[], \"x\": nul}",
+            b"{\"choices\":[], \"x\": tru}",
+            b"{\"choices\":[], \"x\": 1e999}",
+            b"{\"choices\":[], \"x\": \"\xff\"}",
+            b"{choices:[]}",
+            b"{\"choices\":[]} []",
+        ];
+        for src in rejected_by_json {
+            let _mode = StrictnessGuard::new(false);
+            assert!(
+                fast::parse_document::<Chunk>(src).is_err(),
+                "{}",
+                String::from_utf8_lossy(src)
+            );
+            assert!(parse::<Chunk>(src, false).is_err());
+        }
     }
 }

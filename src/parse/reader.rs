@@ -1,0 +1,389 @@
+//! A byte-level JSON reader for the fast path.
+//!
+//! It accepts only what the JSON grammar accepts, but reports nothing about why it stops:
+//! on `Reject` the caller re-parses with serde_json for the precise error. UTF-8 is
+//! validated once for the whole input, so every slice between ASCII delimiters is a `str`.
+
+use std::borrow::Cow;
+
+use crate::model::Text;
+
+/// The fast path gave up; the slow path will say why (or, rarely, accept after all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reject;
+
+pub type Result<T> = std::result::Result<T, Reject>;
+
+pub struct Reader<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+/// A JSON number's text and whether it is written as an integer.
+pub struct Number<'a> {
+    pub text: &'a str,
+    pub integer: bool,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(input: &'a [u8]) -> Result<Self> {
+        std::str::from_utf8(input).map_err(|_| Reject)?;
+        Ok(Reader { input, pos: 0 })
+    }
+
+    /// The next byte that is not whitespace, without consuming it.
+    #[inline]
+    pub fn peek(&mut self) -> Option<u8> {
+        while let Some(&b) = self.input.get(self.pos) {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    #[inline]
+    fn eat(&mut self, expected: u8) -> Result<()> {
+        if self.peek() == Some(expected) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Reject)
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<()> {
+        if self.input[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Reject)
+        }
+    }
+
+    /// Consumes a `null` if one comes next.
+    #[inline]
+    pub fn null(&mut self) -> Result<bool> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    pub fn boolean(&mut self) -> Result<bool> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|()| true),
+            Some(b'f') => self.literal(b"false").map(|()| false),
+            _ => Err(Reject),
+        }
+    }
+
+    /// Only whitespace may follow the document.
+    pub fn end(&mut self) -> Result<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(Reject),
+        }
+    }
+
+    /// A string, borrowed when it has no escapes.
+    #[inline]
+    pub fn string(&mut self) -> Result<Text<'a>> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let stop = start + special_byte(&self.input[start..]).ok_or(Reject)?;
+        // SAFETY: the input is valid UTF-8 and the span is bounded by ASCII bytes (or the
+        // opening quote), so it is too.
+        let head = unsafe { std::str::from_utf8_unchecked(&self.input[start..stop]) };
+        self.pos = stop + 1;
+        match self.input[stop] {
+            b'"' => Ok(Text(Cow::Borrowed(head))),
+            b'\\' => {
+                let mut owned = String::with_capacity(head.len() + 16);
+                owned.push_str(head);
+                self.escaped_tail(owned).map(|s| Text(Cow::Owned(s)))
+            }
+            _ => Err(Reject), // a control character
+        }
+    }
+
+    /// The rest of a string after its first backslash (already consumed).
+    fn escaped_tail(&mut self, mut out: String) -> Result<String> {
+        loop {
+            self.escape(&mut out)?;
+            let start = self.pos;
+            let stop = start + special_byte(&self.input[start..]).ok_or(Reject)?;
+            // SAFETY: as in `string`.
+            out.push_str(unsafe { std::str::from_utf8_unchecked(&self.input[start..stop]) });
+            self.pos = stop + 1;
+            match self.input[stop] {
+                b'"' => return Ok(out),
+                b'\\' => {}
+                _ => return Err(Reject),
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<()> {
+        let b = *self.input.get(self.pos).ok_or(Reject)?;
+        self.pos += 1;
+        let c = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let unit = self.hex4()?;
+                let code = match unit {
+                    0xD800..=0xDBFF => {
+                        self.literal(b"\\u")?;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(Reject);
+                        }
+                        0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(Reject),
+                    _ => u32::from(unit),
+                };
+                char::from_u32(code).ok_or(Reject)?
+            }
+            _ => return Err(Reject),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u16> {
+        let digits = self.input.get(self.pos..self.pos + 4).ok_or(Reject)?;
+        let mut value = 0u16;
+        for &d in digits {
+            let nibble = (d as char).to_digit(16).ok_or(Reject)? as u16;
+            value = value << 4 | nibble;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    /// A number in exactly the JSON grammar: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    pub fn number(&mut self) -> Result<Number<'a>> {
+        self.peek();
+        let start = self.pos;
+        let bytes = self.input;
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match bytes.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return Err(Reject),
+        }
+        let mut integer = true;
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            integer = false;
+            if !digits(&mut i) {
+                return Err(Reject);
+            }
+        }
+        if matches!(bytes.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            integer = false;
+            if matches!(bytes.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(Reject);
+            }
+        }
+        self.pos = i;
+        // SAFETY: ASCII digits and signs only.
+        let text = unsafe { std::str::from_utf8_unchecked(&bytes[start..i]) };
+        Ok(Number { text, integer })
+    }
+
+    pub fn u64(&mut self) -> Result<u64> {
+        let n = self.number()?;
+        if !n.integer {
+            return Err(Reject);
+        }
+        n.text.parse().map_err(|_| Reject)
+    }
+
+    pub fn i64(&mut self) -> Result<i64> {
+        let n = self.number()?;
+        if !n.integer {
+            return Err(Reject);
+        }
+        n.text.parse().map_err(|_| Reject)
+    }
+
+    pub fn f64(&mut self) -> Result<f64> {
+        let n = self.number()?;
+        let value: f64 = n.text.parse().map_err(|_| Reject)?;
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(Reject)
+        }
+    }
+
+    /// An object: calls `field` with each key, positioned at its value.
+    #[inline]
+    pub fn object(
+        &mut self,
+        mut field: impl FnMut(&mut Self, Text<'a>) -> Result<()>,
+    ) -> Result<()> {
+        self.eat(b'{')?;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            field(self, key)?;
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Reject),
+            }
+        }
+    }
+
+    /// An array: calls `item` positioned at each element.
+    #[inline]
+    pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        self.eat(b'[')?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Reject),
+            }
+        }
+    }
+}
+
+/// The index of the first byte that ends a plain run inside a string: a quote, a backslash
+/// or a control character. Eight bytes at a time, since most strings here are short and a
+/// SIMD search costs more to set up than it saves.
+#[inline]
+fn special_byte(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero in `quote` or `backslash`, or below 0x20 in `x`.
+        // Non-ASCII bytes (high bit set) are masked out of every test.
+        let hits =
+            (quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES) | x.wrapping_sub(ONES * 0x20))
+                & !x
+                & HIGHS;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| i + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(bytes: &[u8]) -> Option<usize> {
+        bytes
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    }
+
+    #[test]
+    fn special_byte_agrees_with_a_plain_scan() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let alphabet = [
+            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x22, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ];
+        for len in 0..40 {
+            for _ in 0..300 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Mostly plain bytes, so hits land at every position.
+                        if seed % 5 == 0 {
+                            alphabet[(seed >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'a' + (seed >> 16) as u8 % 26
+                        }
+                    })
+                    .collect();
+                assert_eq!(special_byte(&bytes), naive(&bytes), "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_borrow_unless_escaped() {
+        let mut r = Reader::new(br#""plain" "a\"b\u00e9\ud83d\ude00\n""#).unwrap();
+        assert!(matches!(r.string().unwrap().0, Cow::Borrowed("plain")));
+        assert_eq!(r.string().unwrap().as_str(), "a\"b\u{e9}\u{1F600}\n");
+        for bad in [
+            &b"\"\\ud800\""[..],
+            b"\"\\x\"",
+            b"\"a\x01\"",
+            b"\"open",
+            b"\"\\ude00\"",
+        ] {
+            assert_eq!(Reader::new(bad).unwrap().string(), Err(Reject), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_follow_the_json_grammar() {
+        for good in ["0", "-0", "12", "-3.25", "1e5", "2E-3", "0.5e+2"] {
+            let mut r = Reader::new(good.as_bytes()).unwrap();
+            assert_eq!(r.number().map(|n| n.text), Ok(good), "{good}");
+        }
+        for bad in ["-", "01x", ".5", "1.", "1e", "+1"] {
+            let mut r = Reader::new(bad.as_bytes()).unwrap();
+            let whole = r.number().map(|n| n.text.len() == bad.len());
+            assert_ne!(whole, Ok(true), "{bad}");
+        }
+    }
+}
