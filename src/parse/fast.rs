@@ -14,7 +14,7 @@ pub trait FastParse<'a>: Sized {
 
 /// A whole document: one value, then only whitespace.
 pub fn parse_document<'a, T: FastParse<'a>>(input: &'a [u8]) -> Result<T> {
-    let mut reader = Reader::new(input)?;
+    let mut reader = Reader::new(input);
     let value = T::fast_parse(&mut reader)?;
     reader.end()?;
     Ok(value)
@@ -64,7 +64,9 @@ impl<'a, T: FastParse<'a>> FastParse<'a> for Box<T> {
 
 impl<'a, T: FastParse<'a>> FastParse<'a> for Vec<T> {
     fn fast_parse(r: &mut Reader<'a>) -> Result<Self> {
-        let mut items = Vec::new();
+        // Lists of objects (choices, tool calls) almost always hold one; start there rather
+        // than at the default of four, which for large elements costs a bigger allocation.
+        let mut items = Vec::with_capacity(if size_of::<T>() > 64 { 1 } else { 4 });
         r.array(|r| {
             items.push(T::fast_parse(r)?);
             Ok(())

@@ -1,8 +1,9 @@
 //! A byte-level JSON reader for the fast path.
 //!
 //! It accepts only what the JSON grammar accepts, but reports nothing about why it stops:
-//! on `Reject` the caller re-parses with serde_json for the precise error. UTF-8 is
-//! validated once for the whole input, so every slice between ASCII delimiters is a `str`.
+//! on `Reject` the caller re-parses with serde_json for the precise error. Outside strings
+//! the grammar admits only ASCII; inside them, UTF-8 is checked only for runs that have
+//! bytes above 0x7F, which the scan for the string's end notices for free.
 
 use std::borrow::Cow;
 
@@ -26,9 +27,8 @@ pub struct Number<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(input: &'a [u8]) -> Result<Self> {
-        std::str::from_utf8(input).map_err(|_| Reject)?;
-        Ok(Reader { input, pos: 0 })
+    pub fn new(input: &'a [u8]) -> Self {
+        Reader { input, pos: 0 }
     }
 
     /// The next byte that is not whitespace, without consuming it.
@@ -93,13 +93,8 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn string(&mut self) -> Result<Text<'a>> {
         self.eat(b'"')?;
-        let start = self.pos;
-        let stop = start + special_byte(&self.input[start..]).ok_or(Reject)?;
-        // SAFETY: the input is valid UTF-8 and the span is bounded by ASCII bytes (or the
-        // opening quote), so it is too.
-        let head = unsafe { std::str::from_utf8_unchecked(&self.input[start..stop]) };
-        self.pos = stop + 1;
-        match self.input[stop] {
+        let head = self.plain_run()?;
+        match self.input[self.pos - 1] {
             b'"' => Ok(Text(Cow::Borrowed(head))),
             b'\\' => {
                 let mut owned = String::with_capacity(head.len() + 16);
@@ -110,16 +105,27 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The text up to the next quote, backslash or control character, which is consumed.
+    #[inline(always)]
+    fn plain_run(&mut self) -> Result<&'a str> {
+        let start = self.pos;
+        let (len, ascii) = special_byte(&self.input[start..]).ok_or(Reject)?;
+        let run = &self.input[start..start + len];
+        self.pos = start + len + 1;
+        if ascii {
+            // SAFETY: every byte is ASCII.
+            Ok(unsafe { std::str::from_utf8_unchecked(run) })
+        } else {
+            std::str::from_utf8(run).map_err(|_| Reject)
+        }
+    }
+
     /// The rest of a string after its first backslash (already consumed).
     fn escaped_tail(&mut self, mut out: String) -> Result<String> {
         loop {
             self.escape(&mut out)?;
-            let start = self.pos;
-            let stop = start + special_byte(&self.input[start..]).ok_or(Reject)?;
-            // SAFETY: as in `string`.
-            out.push_str(unsafe { std::str::from_utf8_unchecked(&self.input[start..stop]) });
-            self.pos = stop + 1;
-            match self.input[stop] {
+            out.push_str(self.plain_run()?);
+            match self.input[self.pos - 1] {
                 b'"' => return Ok(out),
                 b'\\' => {}
                 _ => return Err(Reject),
@@ -293,33 +299,45 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The index of the first byte that ends a plain run inside a string: a quote, a backslash
-/// or a control character. Eight bytes at a time, since most strings here are short and a
-/// SIMD search costs more to set up than it saves.
-#[inline]
-fn special_byte(bytes: &[u8]) -> Option<usize> {
+/// The index of the first byte that ends a plain run inside a string (a quote, a backslash
+/// or a control character), and whether every byte before it is ASCII. Eight bytes at a
+/// time, since most strings here are short and a SIMD search costs more to set up than it
+/// saves.
+#[inline(always)]
+fn special_byte(bytes: &[u8]) -> Option<(usize, bool)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
+    let mut high = 0;
     while let Some(word) = bytes.get(i..i + 8) {
         let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
         let quote = x ^ (ONES * u64::from(b'"'));
         let backslash = x ^ (ONES * u64::from(b'\\'));
         // A byte is flagged when it is zero in `quote` or `backslash`, or below 0x20 in `x`.
-        // Non-ASCII bytes (high bit set) are masked out of every test.
+        // Non-ASCII bytes (high bit set) are masked out of every test. Borrows only run
+        // upwards from a flagged byte, so the lowest flag is exact.
         let hits =
             (quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES) | x.wrapping_sub(ONES * 0x20))
                 & !x
                 & HIGHS;
         if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
+            let at = (hits.trailing_zeros() / 8) as usize;
+            // Only the bytes before the hit count towards "all ASCII".
+            let before = if at == 0 {
+                0
+            } else {
+                x & (u64::MAX >> (64 - 8 * at))
+            };
+            return Some((i + at, (high | before) & HIGHS == 0));
         }
+        high |= x;
         i += 8;
     }
-    bytes[i..]
+    let at = bytes[i..]
         .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|p| i + p)
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let ascii = high & HIGHS == 0 && bytes[i..i + at].is_ascii();
+    Some((i + at, ascii))
 }
 
 #[cfg(test)]
@@ -353,14 +371,15 @@ mod tests {
                         }
                     })
                     .collect();
-                assert_eq!(special_byte(&bytes), naive(&bytes), "{bytes:?}");
+                let expected = naive(&bytes).map(|at| (at, bytes[..at].is_ascii()));
+                assert_eq!(special_byte(&bytes), expected, "{bytes:?}");
             }
         }
     }
 
     #[test]
     fn strings_borrow_unless_escaped() {
-        let mut r = Reader::new(br#""plain" "a\"b\u00e9\ud83d\ude00\n""#).unwrap();
+        let mut r = Reader::new(br#""plain" "a\"b\u00e9\ud83d\ude00\n""#);
         assert!(matches!(r.string().unwrap().0, Cow::Borrowed("plain")));
         assert_eq!(r.string().unwrap().as_str(), "a\"b\u{e9}\u{1F600}\n");
         for bad in [
@@ -369,19 +388,22 @@ mod tests {
             b"\"a\x01\"",
             b"\"open",
             b"\"\\ude00\"",
+            b"\"\xff\"",
+            b"\"abcdefgh\xc3\"",
+            b"\"a\\n\xe9\"",
         ] {
-            assert_eq!(Reader::new(bad).unwrap().string(), Err(Reject), "{bad:?}");
+            assert_eq!(Reader::new(bad).string(), Err(Reject), "{bad:?}");
         }
     }
 
     #[test]
     fn numbers_follow_the_json_grammar() {
         for good in ["0", "-0", "12", "-3.25", "1e5", "2E-3", "0.5e+2"] {
-            let mut r = Reader::new(good.as_bytes()).unwrap();
+            let mut r = Reader::new(good.as_bytes());
             assert_eq!(r.number().map(|n| n.text), Ok(good), "{good}");
         }
         for bad in ["-", "01x", ".5", "1.", "1e", "+1"] {
-            let mut r = Reader::new(bad.as_bytes()).unwrap();
+            let mut r = Reader::new(bad.as_bytes());
             let whole = r.number().map(|n| n.text.len() == bad.len());
             assert_ne!(whole, Ok(true), "{bad}");
         }
