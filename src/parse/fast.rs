@@ -64,9 +64,14 @@ impl<'a, T: FastParse<'a>> FastParse<'a> for Box<T> {
 
 impl<'a, T: FastParse<'a>> FastParse<'a> for Vec<T> {
     fn fast_parse(r: &mut Reader<'a>) -> Result<Self> {
-        // Lists of objects (choices, tool calls) almost always hold one; start there rather
-        // than at the default of four, which for large elements costs a bigger allocation.
-        let mut items = Vec::with_capacity(if size_of::<T>() > 64 { 1 } else { 4 });
+        // Sized for what streams send: one choice or tool call per chunk, a few top
+        // logprobs, a token's handful of bytes. Fewer reallocations than growing from zero.
+        let capacity = match size_of::<T>() {
+            0..=16 => 8,
+            17..=128 => 4,
+            _ => 1,
+        };
+        let mut items = Vec::with_capacity(capacity);
         r.array(|r| {
             items.push(T::fast_parse(r)?);
             Ok(())

@@ -225,24 +225,55 @@ impl<'a> Reader<'a> {
         Ok(Number { text, integer })
     }
 
-    pub fn u64(&mut self) -> Result<u64> {
-        let n = self.number()?;
-        if !n.integer {
+    /// An integer: its sign and magnitude. Fractions, exponents and overflow are left to
+    /// the slow path, which knows how to report them.
+    #[inline]
+    fn integer(&mut self) -> Result<(bool, u64)> {
+        self.peek();
+        let bytes = self.input;
+        let mut i = self.pos;
+        let negative = bytes.get(i) == Some(&b'-');
+        i += usize::from(negative);
+        let first = i;
+        let mut value: u64 = 0;
+        while let Some(&d @ b'0'..=b'9') = bytes.get(i) {
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                .ok_or(Reject)?;
+            i += 1;
+        }
+        let digits = i - first;
+        let leading_zero = digits > 1 && bytes[first] == b'0';
+        if digits == 0 || leading_zero || matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
             return Err(Reject);
         }
-        n.text.parse().map_err(|_| Reject)
+        self.pos = i;
+        Ok((negative, value))
+    }
+
+    pub fn u64(&mut self) -> Result<u64> {
+        match self.integer()? {
+            (false, value) => Ok(value),
+            (true, 0) => Ok(0),
+            (true, _) => Err(Reject),
+        }
     }
 
     pub fn i64(&mut self) -> Result<i64> {
-        let n = self.number()?;
-        if !n.integer {
-            return Err(Reject);
+        let (negative, magnitude) = self.integer()?;
+        if negative {
+            0i64.checked_sub_unsigned(magnitude).ok_or(Reject)
+        } else {
+            i64::try_from(magnitude).map_err(|_| Reject)
         }
-        n.text.parse().map_err(|_| Reject)
     }
 
     pub fn f64(&mut self) -> Result<f64> {
         let n = self.number()?;
+        if let Some(value) = exact_short_decimal(n.text) {
+            return Ok(value);
+        }
         let value: f64 = n.text.parse().map_err(|_| Reject)?;
         if value.is_finite() {
             Ok(value)
@@ -297,6 +328,50 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// Clinger's fast path for a grammar-checked JSON number: when the digits form an integer
+/// below 2^53 and the decimal exponent is within ±22, both are exact doubles and one IEEE
+/// multiplication or division rounds correctly. Log probabilities (`-0.0013`) always fit;
+/// anything else goes to the general parser.
+fn exact_short_decimal(text: &str) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exponent: i64 = 0;
+    let mut in_fraction = false;
+    let mut bytes = digits.bytes();
+    for b in bytes.by_ref() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+                exponent -= i64::from(in_fraction);
+            }
+            b'.' => in_fraction = true,
+            _ => break, // 'e' or 'E': the rest is the exponent
+        }
+    }
+    let explicit: &str = &digits[digits.len() - bytes.len()..];
+    if !explicit.is_empty() {
+        exponent += explicit.parse::<i64>().ok()?;
+    }
+    if mantissa > 1 << 53 {
+        return None;
+    }
+    let m = mantissa as f64;
+    let value = match exponent {
+        0 => m,
+        1..=22 => m * POW10[exponent as usize],
+        -22..=-1 => m / POW10[(-exponent) as usize],
+        _ => return None,
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// The index of the first byte that ends a plain run inside a string (a quote, a backslash
@@ -393,6 +468,54 @@ mod tests {
             b"\"a\\n\xe9\"",
         ] {
             assert_eq!(Reader::new(bad).string(), Err(Reject), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn short_decimals_parse_exactly_as_the_general_parser_does() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "-0.0",
+            "1e22",
+            "9007199254740993",
+            "0.1",
+            "-0.0013",
+            "2.5e-3",
+            "123456789012345678901",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            let digits = next() % 10_000_000_000_000_000;
+            let point = (next() % 18) as usize;
+            let text = digits.to_string();
+            let text = if point > 0 && point < text.len() {
+                format!(
+                    "{}.{}",
+                    &text[..text.len() - point],
+                    &text[text.len() - point..]
+                )
+            } else {
+                text
+            };
+            let exp = (next() % 60) as i64 - 30;
+            cases.push(format!("-{text}e{exp}"));
+            cases.push(text);
+        }
+        for case in cases {
+            let mut r = Reader::new(case.as_bytes());
+            let fast = r.f64().unwrap_or_else(|_| panic!("{case}"));
+            let general: f64 = case.parse().unwrap();
+            assert_eq!(fast.to_bits(), general.to_bits(), "{case}");
         }
     }
 
