@@ -13,6 +13,7 @@ use crate::merge::Accumulator;
 use crate::model::{Chunk, Completion, IntoOwned, JsonValue};
 use crate::parse::parse;
 use crate::sse::{SseDecoder, SseError, SseEvent, DEFAULT_MAX_EVENT_SIZE};
+use crate::template::ChunkTemplate;
 
 /// Why a stream could not be read to its end.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,8 +116,8 @@ impl StreamMerger {
     ) -> Result<(), StreamError> {
         let accumulator = &mut self.accumulator;
         self.events.feed(data, |chunk| {
-            accumulator.add(&chunk);
-            on_chunk(&chunk);
+            accumulator.add(chunk);
+            on_chunk(chunk);
         })
     }
 
@@ -125,9 +126,14 @@ impl StreamMerger {
     pub fn finish(&mut self, mut on_chunk: impl FnMut(&Chunk<'_>)) -> Result<(), StreamError> {
         let accumulator = &mut self.accumulator;
         self.events.finish(|chunk| {
-            accumulator.add(&chunk);
-            on_chunk(&chunk);
+            accumulator.add(chunk);
+            on_chunk(chunk);
         })
+    }
+
+    /// Merges a chunk that arrived some other way than through `feed` (already parsed).
+    pub fn add(&mut self, chunk: &Chunk<'_>) {
+        self.accumulator.add(chunk);
     }
 
     /// Whether `data: [DONE]` has arrived (after which input is ignored).
@@ -162,8 +168,8 @@ pub fn merge_sse(body: &[u8]) -> Result<Completion<'static>, StreamError> {
 pub fn parse_sse(body: &[u8]) -> Result<Vec<Chunk<'static>>, StreamError> {
     let mut chunks = Vec::new();
     let mut events = ChunkEvents::new(DEFAULT_MAX_EVENT_SIZE);
-    events.feed(body, |chunk| chunks.push(chunk.into_owned()))?;
-    events.finish(|chunk| chunks.push(chunk.into_owned()))?;
+    events.feed(body, |chunk| chunks.push(chunk.clone().into_owned()))?;
+    events.finish(|chunk| chunks.push(chunk.clone().into_owned()))?;
     Ok(chunks)
 }
 
@@ -178,6 +184,8 @@ struct ChunkEvents {
     next: usize,
     locator: DataPrefixes,
     done: bool,
+    /// The layout of the last chunk, to re-read only its holes when the next one shares it.
+    template: Option<ChunkTemplate>,
 }
 
 impl ChunkEvents {
@@ -189,13 +197,14 @@ impl ChunkEvents {
             next: 0,
             locator: DataPrefixes::default(),
             done: false,
+            template: None,
         }
     }
 
     fn feed(
         &mut self,
         data: &[u8],
-        mut on_chunk: impl FnMut(Chunk<'_>),
+        mut on_chunk: impl FnMut(&Chunk<'_>),
     ) -> Result<(), StreamError> {
         if self.done {
             return Ok(());
@@ -228,7 +237,7 @@ impl ChunkEvents {
         }
     }
 
-    fn finish(&mut self, on_chunk: impl FnMut(Chunk<'_>)) -> Result<(), StreamError> {
+    fn finish(&mut self, on_chunk: impl FnMut(&Chunk<'_>)) -> Result<(), StreamError> {
         if self.done {
             return Ok(());
         }
@@ -260,11 +269,16 @@ impl ChunkEvents {
     }
 
     /// Handles the queued events in order; on error the rest stays queued.
-    fn drain(&mut self, mut on_chunk: impl FnMut(Chunk<'_>)) -> Result<(), StreamError> {
+    fn drain(&mut self, mut on_chunk: impl FnMut(&Chunk<'_>)) -> Result<(), StreamError> {
         while self.next < self.events.len() {
             let i = self.next;
             self.next += 1;
-            match handle(&self.events[i], self.prefixes[i], &mut on_chunk) {
+            match handle(
+                &self.events[i],
+                self.prefixes[i],
+                &mut self.template,
+                &mut on_chunk,
+            ) {
                 Ok(true) => {}
                 Ok(false) => {
                     self.done = true;
@@ -290,8 +304,17 @@ impl ChunkEvents {
 fn handle(
     event: &SseEvent,
     prefix: u8,
-    on_chunk: &mut impl FnMut(Chunk<'_>),
+    template: &mut Option<ChunkTemplate>,
+    on_chunk: &mut impl FnMut(&Chunk<'_>),
 ) -> Result<bool, StreamError> {
+    if event.event.is_none() {
+        // A chunk laid out like the last one (no error can be among them: an error chunk
+        // never becomes a template, and a template only takes chunks of its own layout).
+        if let Some(chunk) = template.as_mut().and_then(|t| t.fill(&event.data)) {
+            on_chunk(chunk);
+            return Ok(true);
+        }
+    }
     let trimmed = event.data.trim_ascii();
     if event.event.as_deref() == Some("error") {
         return Err(server_error(event, json_payload(trimmed)));
@@ -311,7 +334,8 @@ fn handle(
             {
                 return Err(server_error(event, json_payload(trimmed)));
             }
-            on_chunk(chunk);
+            on_chunk(&chunk);
+            *template = ChunkTemplate::record(&event.data, &chunk);
             Ok(true)
         }
         Err(e) => match server_error_object(trimmed) {

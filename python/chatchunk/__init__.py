@@ -1,6 +1,8 @@
 """chatchunk: parse and merge streamed ``chat.completion.chunk`` data, fast and correctly."""
 
 from chatchunk._core import (
+    ChatCompletion,
+    ChatCompletionChoice,
     ChatCompletionChunk,
     ChatCompletionChunkChoice,
     ChatCompletionChunkDelta,
@@ -9,16 +11,30 @@ from chatchunk._core import (
     ChatCompletionLogProb,
     ChatCompletionLogProbs,
     ChatCompletionLogProbsContent,
+    ChatCompletionMessage,
     CompletionTokensDetails,
     CompletionUsage,
     FunctionCall,
     ParseError,
     PromptTokensDetails,
+    StreamAccumulator,
+    StreamError,
+    ToolCall,
+    ToolCallFunction,
     __version__,
+    merge,
+    merge_sse,
+    parse_sse,
     validate_chunks,
 )
+from chatchunk._streams import aiter_chunks, iter_chunks
+
+#: The Atoma SDK's name for the merged completion: the same class.
+ChatCompletionResponse = ChatCompletion
 
 __all__ = [
+    "ChatCompletion",
+    "ChatCompletionChoice",
     "ChatCompletionChunk",
     "ChatCompletionChunkChoice",
     "ChatCompletionChunkDelta",
@@ -27,11 +43,22 @@ __all__ = [
     "ChatCompletionLogProb",
     "ChatCompletionLogProbs",
     "ChatCompletionLogProbsContent",
+    "ChatCompletionMessage",
+    "ChatCompletionResponse",
     "CompletionTokensDetails",
     "CompletionUsage",
     "FunctionCall",
     "ParseError",
     "PromptTokensDetails",
+    "StreamAccumulator",
+    "StreamError",
+    "ToolCall",
+    "ToolCallFunction",
     "__version__",
+    "aiter_chunks",
+    "iter_chunks",
+    "merge",
+    "merge_sse",
+    "parse_sse",
     "validate_chunks",
 ]

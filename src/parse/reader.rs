@@ -31,6 +31,16 @@ impl<'a> Reader<'a> {
         Reader { input, pos: 0 }
     }
 
+    /// A reader starting at byte `pos` of `input`.
+    pub fn at(input: &'a [u8], pos: usize) -> Self {
+        Reader { input, pos }
+    }
+
+    /// The byte offset of the next unread byte.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// The next byte that is not whitespace, without consuming it.
     #[inline]
     pub fn peek(&mut self) -> Option<u8> {

@@ -2,18 +2,23 @@
 
 #[macro_use]
 mod py_model;
+mod accumulator;
 mod chunk_classes;
+mod chunk_input;
+mod completion_classes;
 mod errors;
 mod functions;
 mod input;
 mod model_class;
 mod shared;
+mod streams;
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::model::{Mode, StopReason, StopValue};
 use chunk_classes::*;
+use completion_classes::*;
 use model_class::ModelClass;
 use shared::Shared;
 
@@ -74,7 +79,13 @@ pub(crate) fn openai_dump<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, P
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ParseError", m.py().get_type::<errors::ParseError>())?;
+    m.add("StreamError", m.py().get_type::<errors::StreamError>())?;
+    errors::add_stream_attributes(m.py())?;
     m.add_function(wrap_pyfunction!(functions::validate_chunks, m)?)?;
+    m.add_function(wrap_pyfunction!(streams::merge, m)?)?;
+    m.add_function(wrap_pyfunction!(streams::merge_sse, m)?)?;
+    m.add_function(wrap_pyfunction!(streams::parse_sse, m)?)?;
+    m.add_class::<accumulator::StreamAccumulator>()?;
     m.add_class::<ChatCompletionChunk>()?;
     m.add_class::<ChatCompletionChunkChoice>()?;
     m.add_class::<ChatCompletionChunkDelta>()?;
@@ -87,5 +98,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CompletionUsage>()?;
     m.add_class::<PromptTokensDetails>()?;
     m.add_class::<CompletionTokensDetails>()?;
+    m.add_class::<ChatCompletion>()?;
+    m.add_class::<ChatCompletionChoice>()?;
+    m.add_class::<ChatCompletionMessage>()?;
+    m.add_class::<ToolCall>()?;
+    m.add_class::<ToolCallFunction>()?;
     Ok(())
 }

@@ -10,7 +10,7 @@ macro_rules! py_model {
         $(openai = $openai:literal;)?
     ) => {
         $(#[$doc])*
-        #[pyo3::pyclass(module = "chatchunk", frozen)]
+        #[pyo3::pyclass(module = "chatchunk", frozen, subclass)]
         pub struct $py {
             inner: $crate::python::shared::Shared<$crate::model::$rust<'static>>,
         }

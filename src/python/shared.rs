@@ -32,6 +32,13 @@ struct Backed<T, B> {
 }
 
 impl<T: Send + Sync + 'static> Shared<T> {
+    /// Owns a value that borrows from nothing (a merged completion, an owned chunk).
+    pub fn new(value: T) -> Self {
+        let owner = Arc::new(value);
+        let ptr = NonNull::from(&*owner);
+        Shared { owner, ptr }
+    }
+
     /// Parses `text` (which must be the bytes held by `buffer`) into a value that borrows
     /// from it, and keeps both together.
     ///
@@ -64,6 +71,15 @@ impl<T> Shared<T> {
             owner: Arc::clone(&self.owner),
             ptr: NonNull::from(p),
         })
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared {
+            owner: Arc::clone(&self.owner),
+            ptr: self.ptr,
+        }
     }
 }
 

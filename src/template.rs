@@ -1,0 +1,270 @@
+//! Re-reading only what changes from one chunk to the next.
+//!
+//! Within a stream, consecutive chunks are mostly the same bytes: the same id, model,
+//! fingerprint and structure, with only the text fragment (and OpenAI's random
+//! `obfuscation` padding) different. A [`ChunkTemplate`] keeps the bytes of a chunk just
+//! parsed, with its varying string values marked as holes. A new chunk whose bytes match the
+//! template everywhere but in the holes, each hole holding a valid JSON string, parses to the
+//! template's chunk with those strings put in: exactly what the full parse would give, since
+//! parsing is a function of the bytes. Anything else falls back to the full parse.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::model::{Chunk, Delta, IntoOwned, JsonValue, Text};
+use crate::parse::Reader;
+
+/// Where a varying string sits in a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hole {
+    Content(usize),
+    Refusal(usize),
+    ReasoningContent(usize),
+    Reasoning(usize),
+    ToolArguments(usize, usize),
+    FunctionArguments(usize),
+    /// A top-level unknown key with a string value (OpenAI's `obfuscation`).
+    Extra(usize),
+}
+
+#[derive(Debug)]
+pub struct ChunkTemplate {
+    bytes: Vec<u8>,
+    /// The bytes between holes: one more than there are holes.
+    literals: Vec<Range<usize>>,
+    holes: Vec<Hole>,
+    chunk: Chunk<'static>,
+}
+
+impl ChunkTemplate {
+    /// A template of `chunk`, just parsed from `data`, if it is worth keeping: it has holes,
+    /// every hole was borrowed from `data` (no escapes), and nothing else in it is bound to
+    /// change from chunk to chunk (log probabilities are).
+    pub fn record(data: &[u8], chunk: &Chunk<'_>) -> Option<Self> {
+        let choices = chunk.choices.get().map_or(&[][..], Vec::as_slice);
+        let varying_logprobs = choices.iter().any(|c| {
+            c.logprobs.get().is_some_and(|l| {
+                [&l.content, &l.refusal]
+                    .iter()
+                    .any(|list| list.get().is_some_and(|items| !items.is_empty()))
+            })
+        });
+        if varying_logprobs {
+            return None;
+        }
+        let mut spans = Vec::new();
+        for hole in holes_of(chunk) {
+            let text = text_at(chunk, hole)?;
+            spans.push((borrowed_span(data, text)?, hole));
+        }
+        if spans.is_empty() {
+            return None;
+        }
+        spans.sort_unstable_by_key(|(span, _)| span.start);
+        let mut literals = Vec::with_capacity(spans.len() + 1);
+        let mut at = 0;
+        for (span, _) in &spans {
+            literals.push(at..span.start);
+            at = span.end;
+        }
+        literals.push(at..data.len());
+        Some(ChunkTemplate {
+            bytes: data.to_vec(),
+            literals,
+            holes: spans.into_iter().map(|(_, hole)| hole).collect(),
+            chunk: chunk.clone().into_owned(),
+        })
+    }
+
+    /// The chunk `data` parses to, if it has this template's layout.
+    pub fn fill(&mut self, data: &[u8]) -> Option<&Chunk<'static>> {
+        let mut at = 0;
+        for (literal, hole) in self.literals.iter().zip(&self.holes) {
+            let literal = &self.bytes[literal.clone()];
+            if !data[at..].starts_with(literal) {
+                return None;
+            }
+            let mut reader = Reader::at(data, at + literal.len());
+            let value = reader.string().ok()?;
+            at = reader.position();
+            put(text_at_mut(&mut self.chunk, *hole)?, value.as_str());
+        }
+        let last = self.literals.last()?;
+        (data[at..] == self.bytes[last.clone()]).then_some(&self.chunk)
+    }
+}
+
+/// The span of `text`, quotes included, when it is borrowed from `data` as it stands.
+fn borrowed_span(data: &[u8], text: &Text<'_>) -> Option<Range<usize>> {
+    let Cow::Borrowed(s) = &text.0 else {
+        return None;
+    };
+    let start = (s.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+    let end = start + s.len();
+    let quoted = start >= 1 && data.get(start - 1) == Some(&b'"') && data.get(end) == Some(&b'"');
+    quoted.then(|| start - 1..end + 1)
+}
+
+fn put(slot: &mut Text<'static>, value: &str) {
+    match &mut slot.0 {
+        Cow::Owned(s) => {
+            s.clear();
+            s.push_str(value);
+        }
+        Cow::Borrowed(_) => *slot = Text::from(value.to_owned()),
+    }
+}
+
+fn holes_of(chunk: &Chunk<'_>) -> Vec<Hole> {
+    let mut holes = Vec::new();
+    for (c, choice) in chunk.choices.get().into_iter().flatten().enumerate() {
+        let Some(delta) = choice.delta.get() else {
+            continue;
+        };
+        let present = [
+            (delta.content.get().is_some(), Hole::Content(c)),
+            (delta.refusal.get().is_some(), Hole::Refusal(c)),
+            (
+                delta.reasoning_content.get().is_some(),
+                Hole::ReasoningContent(c),
+            ),
+            (delta.reasoning.get().is_some(), Hole::Reasoning(c)),
+            (
+                delta
+                    .function_call
+                    .get()
+                    .is_some_and(|f| f.arguments.get().is_some()),
+                Hole::FunctionArguments(c),
+            ),
+        ];
+        holes.extend(present.into_iter().filter(|(p, _)| *p).map(|(_, h)| h));
+        for (t, call) in delta.tool_calls.get().into_iter().flatten().enumerate() {
+            if call
+                .function
+                .get()
+                .is_some_and(|f| f.arguments.get().is_some())
+            {
+                holes.push(Hole::ToolArguments(c, t));
+            }
+        }
+    }
+    for (e, (_, value)) in chunk.extra.0.iter().enumerate() {
+        if matches!(value, JsonValue::Str(_)) {
+            holes.push(Hole::Extra(e));
+        }
+    }
+    holes
+}
+
+fn text_at<'c, 'a>(chunk: &'c Chunk<'a>, hole: Hole) -> Option<&'c Text<'a>> {
+    let delta = |c: usize| chunk.choices.get()?.get(c)?.delta.get();
+    match hole {
+        Hole::Content(c) => delta(c)?.content.get(),
+        Hole::Refusal(c) => delta(c)?.refusal.get(),
+        Hole::ReasoningContent(c) => delta(c)?.reasoning_content.get(),
+        Hole::Reasoning(c) => delta(c)?.reasoning.get(),
+        Hole::FunctionArguments(c) => Some(&delta(c)?.function_call.get()?.arguments.get()?.text),
+        Hole::ToolArguments(c, t) => {
+            let call = delta(c)?.tool_calls.get()?.get(t)?;
+            let arguments = call.function.get()?.arguments.get()?;
+            // Arguments sent as an object are not a string to re-read.
+            arguments.sent_as_json.is_none().then_some(&arguments.text)
+        }
+        Hole::Extra(e) => match &chunk.extra.0.get(e)?.1 {
+            JsonValue::Str(text) => Some(text),
+            _ => None,
+        },
+    }
+}
+
+fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut Text<'static>> {
+    use crate::model::Field;
+    fn value<T>(field: &mut Field<T>) -> Option<&mut T> {
+        match field {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn delta<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut Delta<'static>> {
+        let choice = value(&mut chunk.choices)?.get_mut(c)?;
+        value(&mut choice.delta)
+    }
+    match hole {
+        Hole::Content(c) => value(&mut delta(chunk, c)?.content),
+        Hole::Refusal(c) => value(&mut delta(chunk, c)?.refusal),
+        Hole::ReasoningContent(c) => value(&mut delta(chunk, c)?.reasoning_content),
+        Hole::Reasoning(c) => value(&mut delta(chunk, c)?.reasoning),
+        Hole::FunctionArguments(c) => {
+            let function = value(&mut delta(chunk, c)?.function_call)?;
+            Some(&mut value(&mut function.arguments)?.text)
+        }
+        Hole::ToolArguments(c, t) => {
+            let call = value(&mut delta(chunk, c)?.tool_calls)?.get_mut(t)?;
+            Some(&mut value(&mut value(&mut call.function)?.arguments)?.text)
+        }
+        Hole::Extra(e) => match &mut chunk.extra.0.get_mut(e)?.1 {
+            JsonValue::Str(text) => Some(text),
+            _ => None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn parsed(data: &str) -> Chunk<'_> {
+        parse(data.as_bytes(), false).unwrap()
+    }
+
+    const FIRST: &str = r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"logprobs":null,"finish_reason":null}],"obfuscation":"q1"}"#;
+
+    #[test]
+    fn a_chunk_with_the_same_layout_fills_to_what_parsing_gives() {
+        let mut template = ChunkTemplate::record(FIRST.as_bytes(), &parsed(FIRST)).unwrap();
+        for next in [
+            FIRST
+                .replace("\"Hel\"", "\"lo, \\\"world\\\" é\"")
+                .replace("q1", "zz9"),
+            FIRST.replace("\"Hel\"", "\"\""),
+            FIRST.to_owned(),
+        ] {
+            let filled = template.fill(next.as_bytes()).cloned();
+            assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_parser() {
+        let mut template = ChunkTemplate::record(FIRST.as_bytes(), &parsed(FIRST)).unwrap();
+        for other in [
+            FIRST.replace("\"created\":1", "\"created\":2"),
+            FIRST.replace("\"Hel\"", "\"a\" , \"x\": \"b\""),
+            FIRST.replace("\"Hel\"", "\"open"),
+            FIRST.replace("\"Hel\"", "\"bad\\q\""),
+            FIRST.replace("\"Hel\"", "\"a\u{1}\""),
+            FIRST.replace("\"Hel\"", "5"),
+            format!("{FIRST} x"),
+            FIRST[..FIRST.len() - 1].to_owned(),
+            FIRST.replace("\"finish_reason\":null", "\"finish_reason\":\"stop\""),
+        ] {
+            assert!(template.fill(other.as_bytes()).is_none(), "{other}");
+        }
+        // It still fills after refusing.
+        assert!(template.fill(FIRST.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn tool_arguments_are_holes_and_logprobs_chunks_are_not_kept() {
+        let tool = r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"a"}}]}}]}"#;
+        // Escaped at recording time: not a template.
+        assert!(ChunkTemplate::record(tool.as_bytes(), &parsed(tool)).is_none());
+        let plain = tool.replace("{\\\"a", "x");
+        let mut template = ChunkTemplate::record(plain.as_bytes(), &parsed(&plain)).unwrap();
+        let filled = template.fill(tool.as_bytes()).cloned();
+        assert_eq!(filled, Some(parsed(tool).into_owned()));
+        let logprobs = r#"{"choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-1.0,"bytes":[97],"top_logprobs":[]}]}}]}"#;
+        assert!(ChunkTemplate::record(logprobs.as_bytes(), &parsed(logprobs)).is_none());
+    }
+}
