@@ -9,7 +9,7 @@ pub mod model;
 pub mod parse;
 pub mod sse;
 pub mod stream;
-mod template;
+pub mod template;
 pub mod validate;
 
 #[cfg(feature = "python")]

@@ -10,9 +10,13 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::model::{Chunk, Delta, IntoOwned, JsonValue, Text};
 use crate::parse::Reader;
+
+/// Larger chunks are rare and not worth keeping a copy of.
+const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 
 /// Where a varying string sits in a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +37,9 @@ pub struct ChunkTemplate {
     /// The bytes between holes: one more than there are holes.
     literals: Vec<Range<usize>>,
     holes: Vec<Hole>,
-    chunk: Chunk<'static>,
+    /// Shared with whoever took the last filled chunk; filling again copies it only if
+    /// they still hold it.
+    chunk: Arc<Chunk<'static>>,
 }
 
 impl ChunkTemplate {
@@ -41,6 +47,9 @@ impl ChunkTemplate {
     /// every hole was borrowed from `data` (no escapes), and nothing else in it is bound to
     /// change from chunk to chunk (log probabilities are).
     pub fn record(data: &[u8], chunk: &Chunk<'_>) -> Option<Self> {
+        if data.len() > MAX_TEMPLATE_BYTES {
+            return None;
+        }
         let choices = chunk.choices.get().map_or(&[][..], Vec::as_slice);
         let varying_logprobs = choices.iter().any(|c| {
             c.logprobs.get().is_some_and(|l| {
@@ -57,7 +66,8 @@ impl ChunkTemplate {
             let text = text_at(chunk, hole)?;
             spans.push((borrowed_span(data, text)?, hole));
         }
-        if spans.is_empty() {
+        // Chunks carry one or two varying strings; more means an unusual layout.
+        if spans.is_empty() || spans.len() > 8 {
             return None;
         }
         spans.sort_unstable_by_key(|(span, _)| span.start);
@@ -72,25 +82,34 @@ impl ChunkTemplate {
             bytes: data.to_vec(),
             literals,
             holes: spans.into_iter().map(|(_, hole)| hole).collect(),
-            chunk: chunk.clone().into_owned(),
+            chunk: Arc::new(chunk.clone().into_owned()),
         })
     }
 
     /// The chunk `data` parses to, if it has this template's layout.
-    pub fn fill(&mut self, data: &[u8]) -> Option<&Chunk<'static>> {
+    pub fn fill(&mut self, data: &[u8]) -> Option<&Arc<Chunk<'static>>> {
+        // Read every hole before writing any, so a chunk that turns out not to fit leaves
+        // the template as it was (and costs no copy of a shared chunk).
+        let mut values = [const { None }; 8];
         let mut at = 0;
-        for (literal, hole) in self.literals.iter().zip(&self.holes) {
+        for (i, (literal, _)) in self.literals.iter().zip(&self.holes).enumerate() {
             let literal = &self.bytes[literal.clone()];
             if !data[at..].starts_with(literal) {
                 return None;
             }
             let mut reader = Reader::at(data, at + literal.len());
-            let value = reader.string().ok()?;
+            *values.get_mut(i)? = Some(reader.string().ok()?);
             at = reader.position();
-            put(text_at_mut(&mut self.chunk, *hole)?, value.as_str());
         }
         let last = self.literals.last()?;
-        (data[at..] == self.bytes[last.clone()]).then_some(&self.chunk)
+        if data[at..] != self.bytes[last.clone()] {
+            return None;
+        }
+        let chunk = Arc::make_mut(&mut self.chunk);
+        for (hole, value) in self.holes.iter().zip(&values) {
+            put(text_at_mut(chunk, *hole)?, value.as_ref()?.as_str());
+        }
+        Some(&self.chunk)
     }
 }
 
@@ -230,7 +249,7 @@ mod tests {
             FIRST.replace("\"Hel\"", "\"\""),
             FIRST.to_owned(),
         ] {
-            let filled = template.fill(next.as_bytes()).cloned();
+            let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
             assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
         }
     }
@@ -262,9 +281,25 @@ mod tests {
         assert!(ChunkTemplate::record(tool.as_bytes(), &parsed(tool)).is_none());
         let plain = tool.replace("{\\\"a", "x");
         let mut template = ChunkTemplate::record(plain.as_bytes(), &parsed(&plain)).unwrap();
-        let filled = template.fill(tool.as_bytes()).cloned();
+        let filled = template.fill(tool.as_bytes()).map(|c| (**c).clone());
         assert_eq!(filled, Some(parsed(tool).into_owned()));
         let logprobs = r#"{"choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-1.0,"bytes":[97],"top_logprobs":[]}]}}]}"#;
         assert!(ChunkTemplate::record(logprobs.as_bytes(), &parsed(logprobs)).is_none());
+    }
+
+    #[test]
+    fn a_filled_chunk_someone_holds_is_not_changed_by_the_next_fill() {
+        let mut template = ChunkTemplate::record(FIRST.as_bytes(), &parsed(FIRST)).unwrap();
+        let one = FIRST.replace("Hel", "one");
+        let held = Arc::clone(template.fill(one.as_bytes()).unwrap());
+        let two = FIRST.replace("Hel", "two");
+        let next = Arc::clone(template.fill(two.as_bytes()).unwrap());
+        assert_eq!(*held, parsed(&one).into_owned());
+        assert_eq!(*next, parsed(&two).into_owned());
+        // A chunk that fails half way leaves the template as it was.
+        assert!(template
+            .fill(FIRST.replace("\"created\":1", "\"created\":2").as_bytes())
+            .is_none());
+        assert_eq!(**template.fill(two.as_bytes()).unwrap(), *next);
     }
 }

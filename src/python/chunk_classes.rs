@@ -16,6 +16,7 @@ py_model! {
         "usage" => usage: object(CompletionUsage),
     }
     openai = "ChatCompletionChunk";
+    templates = crate::python::templates;
 }
 
 py_model! {

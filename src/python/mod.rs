@@ -12,6 +12,7 @@ mod input;
 mod model_class;
 mod shared;
 mod streams;
+mod templates;
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;

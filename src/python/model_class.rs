@@ -25,17 +25,34 @@ pub trait ModelClass: PyClass<Frozen = True> + Sync + Sized {
     fn shared(&self) -> &Shared<Self::Value>;
     fn from_shared(value: Shared<Self::Value>) -> Self;
     fn extra(&self) -> &Extra<'static>;
+    /// The value `bytes` parses to if it has the layout of the last one parsed on this
+    /// thread (chunks only: see `templates`).
+    fn from_template(bytes: &[u8]) -> Option<Shared<Self::Value>>;
+    /// Keeps the layout of a value just parsed from `bytes` for `from_template`.
+    fn remember(bytes: &[u8], value: &Self::Value);
     /// Parses a value borrowing from `bytes` (see `Shared::parse_backed`).
     fn parse(bytes: &'static [u8], strict: bool) -> Result<Self::Value, CoreParseError>;
 }
 
 pub fn from_json<M: ModelClass>(data: &Bound<'_, PyAny>, strict: bool) -> PyResult<M> {
     let (text, bytes) = hold_text(data)?;
+    // SAFETY: `bytes` points into the heap data of `text`, which stays put and alive until
+    // the end of this function (moved into the `Shared` below, which lives that long).
+    let slice = unsafe { &*bytes };
+    // Strict parses always run in full: templates come from lenient ones.
+    if !strict {
+        if let Some(shared) = M::from_template(slice) {
+            return Ok(M::from_shared(shared));
+        }
+    }
     // SAFETY: `bytes` points into `text` (a Python bytes object or a Vec's heap data), and
     // `M::parse` borrows from nothing else.
-    unsafe { Shared::parse_backed(text, bytes, |bytes| M::parse(bytes, strict)) }
-        .map(M::from_shared)
-        .map_err(|e| parse_error(data.py(), &e))
+    let shared = unsafe { Shared::parse_backed(text, bytes, |bytes| M::parse(bytes, strict)) }
+        .map_err(|e| parse_error(data.py(), &e))?;
+    if !strict {
+        M::remember(slice, &shared);
+    }
+    Ok(M::from_shared(shared))
 }
 
 /// Builds a model from Python values by way of their JSON text, so that a dict is held to

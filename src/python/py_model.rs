@@ -8,6 +8,7 @@ macro_rules! py_model {
             $( $key:literal => $field:ident : $kind:ident $(($class:ident))?, )*
         }
         $(openai = $openai:literal;)?
+        $(templates = $templates:path;)?
     ) => {
         $(#[$doc])*
         #[pyo3::pyclass(module = "chatchunk", frozen, subclass)]
@@ -27,6 +28,14 @@ macro_rules! py_model {
             }
             fn extra(&self) -> &$crate::model::Extra<'static> {
                 &self.inner.extra
+            }
+            fn from_template(
+                _bytes: &[u8],
+            ) -> Option<$crate::python::shared::Shared<Self::Value>> {
+                py_model_templates!(lookup(_bytes) $(, $templates)?)
+            }
+            fn remember(_bytes: &[u8], _value: &Self::Value) {
+                py_model_templates!(remember(_bytes, _value) $(, $templates)?)
             }
             fn parse(
                 bytes: &'static [u8],
@@ -194,6 +203,20 @@ macro_rules! py_model {
             )?
         }
     };
+}
+
+/// A class's use of layout templates: the named module's function, or nothing.
+macro_rules! py_model_templates {
+    (lookup($bytes:ident)) => {
+        None
+    };
+    (remember($bytes:ident, $value:ident)) => {
+        ()
+    };
+    ($function:ident($($arg:ident),*), $templates:path) => {{
+        use $templates as templates;
+        templates::$function($($arg),*)
+    }};
 }
 
 /// One getter body per kind of field.

@@ -34,7 +34,11 @@ struct Backed<T, B> {
 impl<T: Send + Sync + 'static> Shared<T> {
     /// Owns a value that borrows from nothing (a merged completion, an owned chunk).
     pub fn new(value: T) -> Self {
-        let owner = Arc::new(value);
+        Self::from_arc(Arc::new(value))
+    }
+
+    /// Shares a value someone else may hold too (a chunk template's last chunk).
+    pub fn from_arc(owner: Arc<T>) -> Self {
         let ptr = NonNull::from(&*owner);
         Shared { owner, ptr }
     }
