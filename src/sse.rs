@@ -100,7 +100,12 @@ pub struct SseDecoder {
     retry: Option<u64>,
     /// Set after an error; all later calls return it.
     error: Option<SseError>,
+    /// Data buffers of handled events, given back for the next events to reuse.
+    spare: Vec<Vec<u8>>,
 }
+
+/// How many given-back buffers a decoder keeps.
+const SPARE_BUFFERS: usize = 64;
 
 impl Default for SseDecoder {
     fn default() -> Self {
@@ -133,6 +138,16 @@ impl SseDecoder {
             last_id: None,
             retry: None,
             error: None,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Gives back the data buffer of a handled event, so that a later event can reuse its
+    /// memory instead of allocating (one allocation per event otherwise).
+    pub fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && buffer.capacity() <= RETAIN_CAPACITY {
+            buffer.clear();
+            self.spare.push(buffer);
         }
     }
 
@@ -368,8 +383,11 @@ impl SseDecoder {
         if self.data.is_empty() {
             return;
         }
-        let hint = self.data.len().min(RETAIN_CAPACITY);
-        let mut data = std::mem::replace(&mut self.data, Vec::with_capacity(hint));
+        let next = match self.spare.pop() {
+            Some(buffer) => buffer,
+            None => Vec::with_capacity(self.data.len().min(RETAIN_CAPACITY)),
+        };
+        let mut data = std::mem::replace(&mut self.data, next);
         data.pop(); // trailing "\n"
         out.push(SseEvent {
             event,

@@ -287,7 +287,9 @@ impl ChunkEvents {
                 Err(e) => return Err(e),
             }
         }
-        self.events.clear();
+        for event in self.events.drain(..) {
+            self.decoder.recycle(event.data);
+        }
         self.prefixes.clear();
         self.next = 0;
         if self.events.capacity() > 4096 {

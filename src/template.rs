@@ -2,17 +2,19 @@
 //!
 //! Within a stream, consecutive chunks are mostly the same bytes: the same id, model,
 //! fingerprint and structure, with only the text fragment (and OpenAI's random
-//! `obfuscation` padding) different. A [`ChunkTemplate`] keeps the bytes of a chunk just
-//! parsed, with its varying string values marked as holes. A new chunk whose bytes match the
-//! template everywhere but in the holes, each hole holding a valid JSON string, parses to the
-//! template's chunk with those strings put in: exactly what the full parse would give, since
-//! parsing is a function of the bytes. Anything else falls back to the full parse.
+//! `obfuscation` padding, and log probabilities when asked for) different. A
+//! [`ChunkTemplate`] keeps the bytes of a chunk just parsed, with its varying values marked
+//! as holes. A new chunk whose bytes match the template everywhere but in the holes, each
+//! hole holding a valid value of its kind, parses to the template's chunk with those values
+//! put in: exactly what the full parse would give, since parsing is a function of the bytes.
+//! Anything else falls back to the full parse.
 
 use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::model::{Chunk, Delta, IntoOwned, JsonValue, Text};
+use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, LogProbs, Text};
+use crate::parse::FastParse;
 use crate::parse::Reader;
 
 /// Larger chunks are rare and not worth keeping a copy of.
@@ -29,6 +31,8 @@ enum Hole {
     FunctionArguments(usize),
     /// A top-level unknown key with a string value (OpenAI's `obfuscation`).
     Extra(usize),
+    /// A choice's whole `logprobs` value: re-parsed, not just re-read.
+    LogProbs(usize),
 }
 
 #[derive(Debug)]
@@ -43,28 +47,25 @@ pub struct ChunkTemplate {
 }
 
 impl ChunkTemplate {
-    /// A template of `chunk`, just parsed from `data`, if it is worth keeping: it has holes,
-    /// every hole was borrowed from `data` (no escapes), and nothing else in it is bound to
-    /// change from chunk to chunk (log probabilities are).
+    /// A template of `chunk`, just parsed from `data`, if it is worth keeping: it has holes
+    /// and every string hole was borrowed from `data` (had no escapes).
     pub fn record(data: &[u8], chunk: &Chunk<'_>) -> Option<Self> {
         if data.len() > MAX_TEMPLATE_BYTES {
-            return None;
-        }
-        let choices = chunk.choices.get().map_or(&[][..], Vec::as_slice);
-        let varying_logprobs = choices.iter().any(|c| {
-            c.logprobs.get().is_some_and(|l| {
-                [&l.content, &l.refusal]
-                    .iter()
-                    .any(|list| list.get().is_some_and(|items| !items.is_empty()))
-            })
-        });
-        if varying_logprobs {
             return None;
         }
         let mut spans = Vec::new();
         for hole in holes_of(chunk) {
             let text = text_at(chunk, hole)?;
             spans.push((borrowed_span(data, text)?, hole));
+        }
+        if chunk
+            .choices
+            .get()
+            .is_some_and(|choices| choices.iter().any(|c| c.logprobs.is_present()))
+        {
+            for (choice, span) in logprobs_spans(data)? {
+                spans.push((span, Hole::LogProbs(choice)));
+            }
         }
         // Chunks carry one or two varying strings; more means an unusual layout.
         if spans.is_empty() || spans.len() > 8 {
@@ -87,29 +88,34 @@ impl ChunkTemplate {
     }
 
     /// The chunk `data` parses to, if it has this template's layout.
+    ///
+    /// Holes are written as they are read. A chunk that turns out not to fit leaves some of
+    /// them changed, which is harmless (every fill writes every hole), but then may have
+    /// copied a chunk someone holds for nothing: rare, as layouts differ early or not at all.
     pub fn fill(&mut self, data: &[u8]) -> Option<&Arc<Chunk<'static>>> {
-        // Read every hole before writing any, so a chunk that turns out not to fit leaves
-        // the template as it was (and costs no copy of a shared chunk).
-        let mut values = [const { None }; 8];
         let mut at = 0;
-        for (i, (literal, _)) in self.literals.iter().zip(&self.holes).enumerate() {
+        for (literal, hole) in self.literals.iter().zip(&self.holes) {
             let literal = &self.bytes[literal.clone()];
             if !data[at..].starts_with(literal) {
                 return None;
             }
             let mut reader = Reader::at(data, at + literal.len());
-            *values.get_mut(i)? = Some(reader.string().ok()?);
+            match *hole {
+                Hole::LogProbs(c) => {
+                    let logprobs: Field<Box<LogProbs>> = FastParse::fast_parse(&mut reader).ok()?;
+                    let chunk = Arc::make_mut(&mut self.chunk);
+                    choice_mut(chunk, c)?.logprobs = logprobs.into_owned();
+                }
+                hole => {
+                    let text = reader.string().ok()?;
+                    let chunk = Arc::make_mut(&mut self.chunk);
+                    put(text_at_mut(chunk, hole)?, text.as_str());
+                }
+            }
             at = reader.position();
         }
         let last = self.literals.last()?;
-        if data[at..] != self.bytes[last.clone()] {
-            return None;
-        }
-        let chunk = Arc::make_mut(&mut self.chunk);
-        for (hole, value) in self.holes.iter().zip(&values) {
-            put(text_at_mut(chunk, *hole)?, value.as_ref()?.as_str());
-        }
-        Some(&self.chunk)
+        (data[at..] == self.bytes[last.clone()]).then_some(&self.chunk)
     }
 }
 
@@ -193,11 +199,50 @@ fn text_at<'c, 'a>(chunk: &'c Chunk<'a>, hole: Hole) -> Option<&'c Text<'a>> {
             JsonValue::Str(text) => Some(text),
             _ => None,
         },
+        Hole::LogProbs(_) => None,
+    }
+}
+
+/// Where each choice's `logprobs` value lies in `data` (by the choice's position), found by
+/// walking the document's structure. Only templates are made this way, so the walk need
+/// not be fast.
+fn logprobs_spans(data: &[u8]) -> Option<Vec<(usize, Range<usize>)>> {
+    let mut spans = Vec::new();
+    let mut reader = Reader::new(data);
+    reader
+        .object(|r, key| {
+            if key.as_str() != "choices" {
+                return JsonValue::fast_parse(r).map(drop);
+            }
+            let mut position = 0;
+            r.array(|r| {
+                r.object(|r, key| {
+                    r.peek();
+                    let start = r.position();
+                    JsonValue::fast_parse(r)?;
+                    if key.as_str() == "logprobs" {
+                        // A repeated key: the last one is the value.
+                        spans.retain(|(c, _)| *c != position);
+                        spans.push((position, start..r.position()));
+                    }
+                    Ok(())
+                })?;
+                position += 1;
+                Ok(())
+            })
+        })
+        .ok()?;
+    Some(spans)
+}
+
+fn choice_mut<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut ChunkChoice<'static>> {
+    match &mut chunk.choices {
+        Field::Value(choices) => choices.get_mut(c),
+        _ => None,
     }
 }
 
 fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut Text<'static>> {
-    use crate::model::Field;
     fn value<T>(field: &mut Field<T>) -> Option<&mut T> {
         match field {
             Field::Value(v) => Some(v),
@@ -225,6 +270,7 @@ fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut 
             JsonValue::Str(text) => Some(text),
             _ => None,
         },
+        Hole::LogProbs(_) => None,
     }
 }
 
@@ -275,7 +321,7 @@ mod tests {
     }
 
     #[test]
-    fn tool_arguments_are_holes_and_logprobs_chunks_are_not_kept() {
+    fn tool_arguments_and_logprobs_are_holes() {
         let tool = r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"a"}}]}}]}"#;
         // Escaped at recording time: not a template.
         assert!(ChunkTemplate::record(tool.as_bytes(), &parsed(tool)).is_none());
@@ -284,7 +330,18 @@ mod tests {
         let filled = template.fill(tool.as_bytes()).map(|c| (**c).clone());
         assert_eq!(filled, Some(parsed(tool).into_owned()));
         let logprobs = r#"{"choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-1.0,"bytes":[97],"top_logprobs":[]}]}}]}"#;
-        assert!(ChunkTemplate::record(logprobs.as_bytes(), &parsed(logprobs)).is_none());
+        let mut template = ChunkTemplate::record(logprobs.as_bytes(), &parsed(logprobs)).unwrap();
+        for next in [
+            logprobs.replace("\"a\"", "\"bc\"").replace("-1.0", "-0.25e-3").replace("[97]", "[98,99]"),
+            logprobs.replace("{\"content\":[{", "{\"refusal\":null,\"content\":[{"),
+            logprobs.replace("\"logprobs\":{\"content\":[{\"token\":\"a\",\"logprob\":-1.0,\"bytes\":[97],\"top_logprobs\":[]}]}", "\"logprobs\":null"),
+        ] {
+            let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
+            assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
+        }
+        assert!(template
+            .fill(logprobs.replace("-1.0", "-1.0x").as_bytes())
+            .is_none());
     }
 
     #[test]
