@@ -15,3 +15,5 @@ lint:
 
 bench:
 	python benches/parse_one.py
+	python benches/merge_stream.py
+	cargo bench --bench parsers
