@@ -1322,7 +1322,10 @@ def _kind_mistral_no_index(
         env.chunk([_ch(0, {"content": ""}, "tool_calls", logprobs_key=False)], usage=usage)
     )
     tools = [
-        _exp_tool(cid, "function" if send_type else None, name, args) for cid, name, args in plan
+        # A call whose type was never sent is a "function" call: openai's model requires
+        # the field (it tells the kinds of tool call apart), and the merge fills it in.
+        _exp_tool(cid, "function", name, args)
+        for cid, name, args in plan
     ]
     exp = _completion(
         id=sid,

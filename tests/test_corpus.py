@@ -140,7 +140,7 @@ def reference_merge(chunks: list[dict]) -> dict:
         tool_calls = [
             {
                 "id": c["id"],
-                "type": c["type"],
+                "type": c["type"] or "function",
                 "function": {"name": c["name"], "arguments": c["args"]},
             }
             for c in calls

@@ -89,19 +89,6 @@ def view(c: ChatCompletion) -> dict:
     }
 
 
-def expected_view(stream: corpus.Stream) -> dict:
-    """``stream.expected``, with the one rule where chatchunk follows openai's model over the
-    corpus: a tool call whose ``type`` was never sent (Mistral) is ``"function"``, because
-    openai's ``ChatCompletionMessageFunctionToolCall.type`` is a required
-    ``Literal["function"]`` (it is the discriminator of the tool-call union)."""
-    expected = copy.deepcopy(stream.expected)
-    for choice in expected["choices"]:
-        for call in choice["message"]["tool_calls"] or []:
-            if call["type"] is None:
-                call["type"] = "function"
-    return expected
-
-
 def feed_in_pieces(body: bytes, rng: random.Random) -> tuple[ChatCompletion, list]:
     acc = StreamAccumulator()
     chunks = []
@@ -123,7 +110,7 @@ def feed_in_pieces(body: bytes, rng: random.Random) -> tuple[ChatCompletion, lis
 def test_corpus_kind_merges_to_expected(kind):
     for seed in SEEDS:
         stream = corpus.make_stream(kind, random.Random(seed))
-        expected = expected_view(stream)
+        expected = stream.expected
         where = (kind, seed, stream.variant)
         from_dicts = merge(stream.chunks)
         assert view(from_dicts) == expected, where
@@ -161,7 +148,7 @@ def test_mistral_tool_call_without_type_is_a_function_call():
 def test_many_streams_merge_independently():
     streams = corpus.make_streams(3 * len(corpus.KINDS), seed=7)
     for stream in streams:
-        assert view(merge_sse(stream.sse(line_end="\r\n"))) == expected_view(stream), stream.kind
+        assert view(merge_sse(stream.sse(line_end="\r\n"))) == stream.expected, stream.kind
 
 
 def test_sse_framing_examples():
@@ -169,7 +156,7 @@ def test_sse_framing_examples():
     streams = corpus.chunk_sse_example_streams()
     for name, body in bodies.items():
         stream = streams[name]
-        assert view(merge_sse(body)) == expected_view(stream), name
+        assert view(merge_sse(body)) == stream.expected, name
         assert [c.to_dict() for c in parse_sse(body)] == stream.chunks, name
 
 
@@ -179,7 +166,7 @@ def test_interleaved_streams_demultiplexed_by_stream_merge_each():
     for no, chunk in corpus.interleave(streams, random.Random(5)):
         accs[no].add(chunk)
     for stream, acc in zip(streams, accs):
-        assert view(acc.completion()) == expected_view(stream), stream.kind
+        assert view(acc.completion()) == stream.expected, stream.kind
 
 
 # ---------------------------------------------------------------------------
