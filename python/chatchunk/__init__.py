@@ -15,6 +15,7 @@ from chatchunk._core import (
     CompletionTokensDetails,
     CompletionUsage,
     FunctionCall,
+    LogCompletion,
     ParseError,
     PromptTokensDetails,
     StreamAccumulator,
@@ -27,6 +28,7 @@ from chatchunk._core import (
     parse_sse,
     validate_chunks,
 )
+from chatchunk._log import log_stats, merge_log, merge_log_arrow
 from chatchunk._streams import aiter_chunks, iter_chunks
 
 #: The Atoma SDK's name for the merged completion: the same class.
@@ -48,6 +50,7 @@ __all__ = [
     "CompletionTokensDetails",
     "CompletionUsage",
     "FunctionCall",
+    "LogCompletion",
     "ParseError",
     "PromptTokensDetails",
     "StreamAccumulator",
@@ -57,7 +60,10 @@ __all__ = [
     "__version__",
     "aiter_chunks",
     "iter_chunks",
+    "log_stats",
     "merge",
+    "merge_log",
+    "merge_log_arrow",
     "merge_sse",
     "parse_sse",
     "validate_chunks",

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 from collections.abc import Sequence
 
 from chatchunk import __version__
-from chatchunk._core import validate_chunks
-
-
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    if path.endswith(".gz"):
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    with open(path, "rb") as f:
-        return f.read()
+from chatchunk._cli_log import add_commands as add_log_commands
+from chatchunk._cli_log import validate_command
 
 
 def _validate(args: argparse.Namespace) -> int:
-    bad = 0
-    for path in args.inputs:
-        try:
-            data = _read(path)
-        except OSError as e:
-            print(f"chatchunk: error: cannot read {path}: {e.strerror or e}", file=sys.stderr)
-            return 2
-        for line, column, _offset, json_path, message in validate_chunks(data, format=args.format):
-            print(f"{path}:{line}:{column}: {message} (at {json_path})")
-            bad += 1
-    if bad:
-        print(f"{bad} bad chunk{'s' if bad != 1 else ''}", file=sys.stderr)
-        return 1
-    return 0
+    return validate_command(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="input format (default: detected per file)",
     )
     validate.set_defaults(run=_validate)
+    add_log_commands(commands)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Type stubs for the compiled core (chatchunk._core)."""
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from typing_extensions import Self
@@ -17,6 +18,8 @@ class ParseError(ValueError):
     column: int | None
     offset: int | None
     path: str
+    # The file, when raised by merge_log, merge_log_arrow or log_stats (path is then None).
+    source: str | None
     # Set when raised by a stream function (merge, merge_sse, parse_sse, StreamAccumulator).
     partial: ChatCompletion | None
     chunks: list[ChatCompletionChunk] | None
@@ -560,3 +563,48 @@ def merge(
 ) -> ChatCompletion: ...
 def merge_sse(body: _JsonInput, *, max_event_size: int = 16777216) -> ChatCompletion: ...
 def parse_sse(body: _JsonInput, *, max_event_size: int = 16777216) -> list[ChatCompletionChunk]: ...
+
+# The log engine (chatchunk._log wraps it as merge_log, merge_log_arrow and log_stats).
+
+class LogCompletion(ChatCompletion):
+    """A ChatCompletion merged from a log, knowing where it came from."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def first_line(self) -> int: ...
+    @property
+    def n_chunks(self) -> int: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def key(self) -> str: ...
+
+class LogIterator:
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> LogCompletion: ...
+    def next_batch(self, n: int) -> list[LogCompletion]: ...
+    def next_columns(self, n: int) -> dict[str, list[Any]] | None: ...
+    def progress(self) -> tuple[int, int, int]: ...
+    def counts(self) -> dict[str, int] | None: ...
+    def write_jsonl(
+        self, path: str, progress: Callable[[int, int, int], object] | None = None
+    ) -> None: ...
+    def stats(
+        self, progress: Callable[[int, int, int], object] | None = None
+    ) -> dict[str, Any]: ...
+    def problems(self) -> list[tuple[str, int, int, str]]: ...
+    def close(self) -> None: ...
+
+def open_log(
+    inputs: list[str],
+    *,
+    key: str | None = None,
+    chunk: str | None = None,
+    format: str = "auto",
+    threads: int | None = None,
+    errors: str = "raise",
+    quarantine: str | os.PathLike[str] | None = None,
+    block_size: int | None = None,
+    serialize: bool = False,
+) -> LogIterator: ...

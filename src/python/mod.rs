@@ -9,6 +9,7 @@ mod completion_classes;
 mod errors;
 mod functions;
 mod input;
+mod logs;
 mod model_class;
 mod shared;
 mod streams;
@@ -87,6 +88,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(streams::merge_sse, m)?)?;
     m.add_function(wrap_pyfunction!(streams::parse_sse, m)?)?;
     m.add_class::<accumulator::StreamAccumulator>()?;
+    m.add_function(wrap_pyfunction!(logs::open_log, m)?)?;
+    m.add_class::<logs::LogIterator>()?;
+    m.add_class::<logs::LogCompletion>()?;
     m.add_class::<ChatCompletionChunk>()?;
     m.add_class::<ChatCompletionChunkChoice>()?;
     m.add_class::<ChatCompletionChunkDelta>()?;

@@ -1,0 +1,449 @@
+//! The merging threads. Every thread sees every block; each parses and merges only the
+//! records whose key hashes to it (a record is keyed without being parsed), so parsing and
+//! merging run on all cores with no parsed data crossing threads, and each stream is
+//! merged by one thread in input order. SSE blocks are all merged by thread 0.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::merge::Accumulator;
+use crate::model::{Chunk, Completion, Field, Mode, With};
+use crate::template::ChunkTemplate;
+
+use super::worker::{record, shard_of, Item, Options, SseRecord};
+use super::{BadRecord, LogCompletion, LogError, LINGER};
+
+/// What the reader sends every merging thread.
+pub(super) struct Block {
+    pub seq: u64,
+    pub source: usize,
+    pub body: Body,
+    /// Where the buffer goes back to for reuse once every thread is done with it.
+    pub recycle: Option<crossbeam_channel::Sender<Vec<u8>>>,
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        if let (Some(recycle), Body::Jsonl(data) | Body::Sse { data, .. }) =
+            (&self.recycle, &mut self.body)
+        {
+            let _ = recycle.try_send(std::mem::take(data));
+        }
+    }
+}
+
+pub(super) enum Body {
+    /// Whole lines (the last block of a file may end without a line end).
+    Jsonl(Vec<u8>),
+    /// The data of SSE events, one after another.
+    Sse {
+        data: Vec<u8>,
+        events: Vec<SseRecord>,
+    },
+    EndOfFile {
+        sse: bool,
+    },
+    /// Reading failed; thread 0 reports it.
+    Failed(Mutex<Option<LogError>>),
+}
+
+/// Something a thread produced at a position of the input.
+pub(super) struct Out {
+    /// Line in the block (JSONL) or event number (SSE); `u64::MAX` after the block's records.
+    pub at: u64,
+    /// Orders outputs at the same position (by the streams' first record).
+    pub order: u64,
+    pub what: What,
+}
+
+pub(super) enum What {
+    Completion(Box<LogCompletion>),
+    Bad { record: BadRecord, raw: Vec<u8> },
+    Failed(LogError),
+}
+
+/// One thread's outputs for one block (`seq == u64::MAX`: the end of the input).
+pub(super) struct ShardOut {
+    pub seq: u64,
+    pub outs: Vec<Out>,
+    pub chunks: u64,
+    pub bad: u64,
+}
+
+struct Open {
+    acc: Accumulator,
+    source: usize,
+    first_line: u64,
+    /// Number of the first record, for ordering.
+    order: u64,
+    last_seen: u64,
+    /// `(choice index, finished)` as the chunks told.
+    choices: Vec<(u32, bool)>,
+    /// The layout of the stream's last chunk.
+    template: Option<ChunkTemplate>,
+    /// Chunks that did and did not fit the template: recording one costs about a parse,
+    /// so a stream whose layout keeps changing stops recording.
+    fits: u32,
+    misfits: u32,
+}
+
+impl Open {
+    fn new(source: usize, first_line: u64, order: u64) -> Open {
+        Open {
+            acc: Accumulator::new(),
+            source,
+            first_line,
+            order,
+            last_seen: order,
+            choices: Vec::new(),
+            template: None,
+            fits: 0,
+            misfits: 0,
+        }
+    }
+
+    fn add(&mut self, chunk: &Chunk<'_>, record: u64) {
+        self.acc.add(chunk);
+        self.last_seen = record;
+        if let Field::Value(choices) = &chunk.choices {
+            for choice in choices {
+                let index = choice.index.get().map_or(0, |i| i.value);
+                let finished = choice
+                    .finish_reason
+                    .get()
+                    .is_some_and(|r| !r.as_str().is_empty());
+                match self.choices.iter_mut().find(|(i, _)| *i == index) {
+                    Some((_, f)) => *f |= finished,
+                    None => self.choices.push((index, finished)),
+                }
+            }
+        }
+    }
+
+    fn all_finished(&self) -> bool {
+        !self.choices.is_empty() && self.choices.iter().all(|&(_, f)| f)
+    }
+
+    fn into_completion(self, options: &Options, key: String, complete: bool) -> LogCompletion {
+        let n_chunks = self.acc.chunk_count();
+        let mut completion = self.acc.into_completion();
+        let json = options.serialize.then(|| {
+            let json = serde_json::to_vec(&With(&completion, Mode::Lossless))
+                .expect("a completion always serialises");
+            completion = Completion::default();
+            json
+        });
+        LogCompletion {
+            completion,
+            key,
+            source: self.source,
+            first_line: self.first_line,
+            n_chunks,
+            complete,
+            json,
+        }
+    }
+}
+
+fn usage_only(chunk: &Chunk<'_>) -> bool {
+    matches!(chunk.usage, Field::Value(_))
+        && chunk.choices.get().is_none_or(|choices| choices.is_empty())
+}
+
+pub(super) struct Shard {
+    index: usize,
+    shards: usize,
+    options: Arc<Options>,
+    open: HashMap<String, Open>,
+    sse: Option<(String, Open)>,
+    /// Lines of the current file before the next JSONL block.
+    line_base: u64,
+    /// JSONL records (non-blank lines) read so far, by every thread alike.
+    records: u64,
+    next_linger_check: u64,
+}
+
+impl Shard {
+    pub fn new(index: usize, shards: usize, options: Arc<Options>) -> Shard {
+        Shard {
+            index,
+            shards,
+            options,
+            open: HashMap::new(),
+            sse: None,
+            line_base: 0,
+            records: 0,
+            next_linger_check: LINGER,
+        }
+    }
+
+    pub fn block(&mut self, block: &Block) -> ShardOut {
+        let mut out = ShardOut {
+            seq: block.seq,
+            outs: Vec::new(),
+            chunks: 0,
+            bad: 0,
+        };
+        match &block.body {
+            Body::Jsonl(data) => self.jsonl(block.source, data, &mut out),
+            Body::Sse { data, events } => {
+                if self.index == 0 {
+                    self.sse_events(block.source, data, events, &mut out);
+                }
+            }
+            Body::EndOfFile { sse } => {
+                self.line_base = 0;
+                if *sse {
+                    self.close_sse(0, &mut out);
+                }
+            }
+            Body::Failed(error) => {
+                if self.index == 0 {
+                    if let Some(e) = error.lock().ok().and_then(|mut e| e.take()) {
+                        out.outs.push(Out {
+                            at: 0,
+                            order: 0,
+                            what: What::Failed(e),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The streams still open at the end of the input.
+    pub fn finish(mut self) -> ShardOut {
+        let mut out = ShardOut {
+            seq: u64::MAX,
+            outs: Vec::new(),
+            chunks: 0,
+            bad: 0,
+        };
+        self.close_sse(0, &mut out);
+        for (key, open) in self.open.drain() {
+            let complete = open.acc.is_finished();
+            out.outs.push(Out {
+                at: u64::MAX,
+                order: open.order,
+                what: What::Completion(Box::new(open.into_completion(
+                    &self.options,
+                    key,
+                    complete,
+                ))),
+            });
+        }
+        out
+    }
+
+    fn jsonl(&mut self, source: usize, bytes: &[u8], out: &mut ShardOut) {
+        let options = Arc::clone(&self.options);
+        let mut start = 0;
+        let mut line = 0u64;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let raw = &bytes[start..end];
+            let at = line;
+            start = end + 1;
+            line += 1;
+            if raw.trim_ascii().is_empty() {
+                continue;
+            }
+            self.records += 1;
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let scanned = options.scan_key(text);
+            let mine = match &scanned {
+                Some(key) => shard_of(key, self.shards) == self.index,
+                None => self.index == 0,
+            };
+            if !mine {
+                continue;
+            }
+            let abs = self.line_base + at + 1;
+            let record_no = self.records;
+            // A chunk laid out like the last one of its stream: only what changed is read.
+            if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
+                if let Some(open) = self.open.get_mut(key) {
+                    if let Some(mut template) = open.template.take() {
+                        let filled = template.fill(text).map(Arc::clone);
+                        if let Some(chunk) = filled {
+                            open.fits += 1;
+                            open.template = Some(template);
+                            out.chunks += 1;
+                            open.add(&chunk, record_no);
+                            let ended = usage_only(&chunk) && open.acc.is_finished();
+                            drop(chunk);
+                            if ended {
+                                self.end(key, at, out);
+                            }
+                            continue;
+                        }
+                        open.misfits += 1;
+                    }
+                }
+            }
+            match record(text, 1, scanned, &options) {
+                Item::Chunk { key, chunk } => {
+                    out.chunks += 1;
+                    let open = match self.open.get_mut(key.as_ref()) {
+                        Some(open) => open,
+                        None => self
+                            .open
+                            .entry(key.clone().into_owned())
+                            .or_insert_with(|| Open::new(source, abs, record_no)),
+                    };
+                    open.add(&chunk, record_no);
+                    if options.chunk.is_none() && open.misfits <= 2 * open.fits + 2 {
+                        open.template = ChunkTemplate::record(text, &chunk);
+                    }
+                    if usage_only(&chunk) && open.acc.is_finished() {
+                        self.end(&key, at, out);
+                    }
+                }
+                Item::Bad {
+                    line: rel,
+                    column,
+                    message,
+                } => {
+                    out.bad += 1;
+                    out.outs.push(Out {
+                        at,
+                        order: 0,
+                        what: What::Bad {
+                            record: BadRecord {
+                                source,
+                                line: abs + rel,
+                                column,
+                                message,
+                            },
+                            raw: raw.to_vec(),
+                        },
+                    });
+                }
+            }
+        }
+        // `line` counted the pieces between line ends; the last may have none.
+        self.line_base += if bytes.ends_with(b"\n") {
+            line
+        } else {
+            line.saturating_sub(1)
+        };
+        if self.records >= self.next_linger_check {
+            self.linger(out);
+            self.next_linger_check = self.records + LINGER / 4;
+        }
+    }
+
+    /// Emits the finished stream `key`.
+    fn end(&mut self, key: &str, at: u64, out: &mut ShardOut) {
+        if let Some((key, open)) = self.open.remove_entry(key) {
+            out.outs.push(Out {
+                at,
+                order: 0,
+                what: What::Completion(Box::new(open.into_completion(&self.options, key, true))),
+            });
+        }
+    }
+
+    fn sse_events(&mut self, source: usize, data: &[u8], events: &[SseRecord], out: &mut ShardOut) {
+        let options = Arc::clone(&self.options);
+        for (n, event) in events.iter().enumerate() {
+            let at = n as u64;
+            if event.done {
+                if let Some((key, open)) = self.sse.take() {
+                    out.outs.push(Out {
+                        at,
+                        order: 0,
+                        what: What::Completion(Box::new(open.into_completion(
+                            &self.options,
+                            key,
+                            true,
+                        ))),
+                    });
+                }
+                continue;
+            }
+            let text = &data[event.start..event.end];
+            match record(text, event.column, None, &options) {
+                Item::Chunk { key, chunk } => {
+                    out.chunks += 1;
+                    // A new stream: a different key, or an empty one once every choice has
+                    // finished (Azure's first chunk, `"id": ""`, after a stream that sent
+                    // no `[DONE]`).
+                    let other = matches!(&self.sse, Some((k, open))
+                        if !k.is_empty() && k != &key && (!key.is_empty() || open.all_finished()));
+                    if other {
+                        self.close_sse(at, out);
+                    }
+                    let (current, open) = self.sse.get_or_insert_with(|| {
+                        (key.clone().into_owned(), Open::new(source, event.line, 0))
+                    });
+                    if current.is_empty() && !key.is_empty() {
+                        key.as_ref().clone_into(current);
+                    }
+                    open.add(&chunk, 0);
+                }
+                Item::Bad {
+                    line,
+                    column,
+                    message,
+                } => {
+                    out.bad += 1;
+                    out.outs.push(Out {
+                        at,
+                        order: 0,
+                        what: What::Bad {
+                            record: BadRecord {
+                                source,
+                                line: event.line + line,
+                                column,
+                                message,
+                            },
+                            raw: text.to_vec(),
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    fn close_sse(&mut self, at: u64, out: &mut ShardOut) {
+        if let Some((key, open)) = self.sse.take() {
+            let complete = open.acc.is_finished();
+            out.outs.push(Out {
+                at,
+                order: 0,
+                what: What::Completion(Box::new(open.into_completion(
+                    &self.options,
+                    key,
+                    complete,
+                ))),
+            });
+        }
+    }
+
+    /// Emits the streams that finished every choice but have had no chunk for a while.
+    fn linger(&mut self, out: &mut ShardOut) {
+        let now = self.records;
+        let gone: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, open)| open.all_finished() && now - open.last_seen >= LINGER)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in gone {
+            if let Some((key, open)) = self.open.remove_entry(&key) {
+                let complete = open.acc.is_finished();
+                out.outs.push(Out {
+                    at: u64::MAX,
+                    order: open.order,
+                    what: What::Completion(Box::new(open.into_completion(
+                        &self.options,
+                        key,
+                        complete,
+                    ))),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The engine on small logs written to a temporary directory.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::*;
+
+fn temp(name: &str, content: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("chatchunk-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path: PathBuf = dir.join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(content)
+        .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn chunk(id: &str, content: Option<&str>, finish: Option<&str>, usage: bool) -> String {
+    let choices = match content {
+        Some(text) => format!(
+            r#"[{{"index":0,"delta":{{"content":{text:?}}},"finish_reason":{}}}]"#,
+            finish.map_or("null".to_owned(), |f| format!("{f:?}"))
+        ),
+        None => "[]".to_owned(),
+    };
+    let usage = if usage {
+        r#"{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#
+    } else {
+        "null"
+    };
+    format!(r#"{{"id":"{id}","model":"m","choices":{choices},"usage":{usage}}}"#)
+}
+
+fn interleaved() -> String {
+    [
+        chunk("a", Some("Hel"), None, false),
+        chunk("b", Some("Bon"), None, false),
+        chunk("a", Some("lo"), Some("stop"), false),
+        chunk("b", Some("jour"), Some("stop"), false),
+        chunk("b", None, None, true),
+        String::new(),
+        chunk("a", None, None, true),
+        chunk("c", Some("cut"), None, false),
+    ]
+    .join("\n")
+}
+
+fn run(config: Config) -> (Vec<LogCompletion>, Option<Counts>) {
+    let mut reader = LogReader::open(config).unwrap();
+    let items: Vec<_> = reader.by_ref().map(Result::unwrap).collect();
+    (items, reader.counts())
+}
+
+fn content(item: &LogCompletion) -> &str {
+    item.completion.choices.get().unwrap()[0]
+        .message
+        .get()
+        .unwrap()
+        .content
+        .get()
+        .unwrap()
+        .as_str()
+}
+
+#[test]
+fn merges_interleaved_jsonl_in_completion_order() {
+    for threads in [1, 3] {
+        for block_size in [1024, 64 << 10] {
+            let path = temp("interleaved.jsonl", interleaved().as_bytes());
+            let mut config = Config::new(vec![path]);
+            config.threads = threads;
+            config.block_size = block_size;
+            let (items, counts) = run(config);
+            let keys: Vec<_> = items.iter().map(|i| i.key.as_str()).collect();
+            assert_eq!(keys, ["b", "a", "c"]);
+            assert_eq!(content(&items[0]), "Bonjour");
+            assert_eq!(content(&items[1]), "Hello");
+            assert_eq!(
+                items.iter().map(|i| i.first_line).collect::<Vec<_>>(),
+                [2, 1, 8]
+            );
+            assert_eq!(
+                items.iter().map(|i| i.complete).collect::<Vec<_>>(),
+                [true, true, false]
+            );
+            let counts = counts.unwrap();
+            assert_eq!((counts.lines, counts.chunks, counts.bad_lines), (7, 7, 0));
+            assert_eq!((counts.streams, counts.incomplete_streams), (3, 1));
+        }
+    }
+}
+
+#[test]
+fn bad_records_raise_skip_or_quarantine() {
+    let text = format!(
+        "{}\nnot json\n[1]\n{}\n{{\"id\":\"b\",\"cho",
+        chunk("a", Some("x"), None, false),
+        chunk("a", Some("y"), None, false)
+    );
+    let path = temp("bad.jsonl", text.as_bytes());
+    let mut reader = LogReader::open(Config::new(vec![path.clone()])).unwrap();
+    match reader.next() {
+        Some(Err(LogError::Bad(bad))) => assert_eq!((bad.source, bad.line), (0, 2)),
+        other => panic!("{other:?}"),
+    }
+    let mut config = Config::new(vec![path.clone()]);
+    config.errors = ErrorMode::Skip;
+    let (items, counts) = run(config);
+    assert_eq!(content(&items[0]), "xy");
+    assert_eq!(counts.unwrap().bad_lines, 3);
+    let quarantine = std::env::temp_dir().join(format!("chatchunk-q-{}", std::process::id()));
+    let mut config = Config::new(vec![path]);
+    config.errors = ErrorMode::Quarantine;
+    config.quarantine = Some(quarantine.clone());
+    let (_, counts) = run(config);
+    let counts = counts.unwrap();
+    assert_eq!(counts.lines, counts.chunks + counts.bad_lines);
+    let bad = std::fs::read_to_string(&quarantine).unwrap();
+    assert_eq!(bad, "not json\n[1]\n{\"id\":\"b\",\"cho\n");
+}
+
+#[test]
+fn wrapped_records_and_sse() {
+    let wrapped = format!(
+        "{{\"request_id\": 7, \"response\": {{\"chunk\": {}}}}}\n{{\"request_id\": 7, \"response\": {{\"chunk\": {}}}}}\n",
+        chunk("", Some("a"), None, false),
+        chunk("", Some("b"), Some("stop"), true),
+    );
+    let path = temp("wrapped.jsonl", wrapped.as_bytes());
+    let mut config = Config::new(vec![path]);
+    config.key = Some("/request_id".into());
+    config.chunk = Some("/response/chunk".into());
+    let (items, _) = run(config);
+    assert_eq!(items.len(), 1);
+    assert_eq!((items[0].key.as_str(), content(&items[0])), ("7", "ab"));
+
+    let sse = format!(
+        "data: {}\n\ndata: {}\n\ndata: [DONE]\n\ndata:{}\n\n",
+        chunk("s1", Some("a"), None, false),
+        chunk("s1", Some("b"), Some("stop"), false),
+        chunk("s2", Some("c"), None, false),
+    );
+    let path = temp("t.sse", sse.as_bytes());
+    let (items, counts) = run(Config::new(vec![path]));
+    assert_eq!(items.len(), 2);
+    assert_eq!((content(&items[0]), items[0].complete), ("ab", true));
+    assert_eq!((items[1].first_line, items[1].complete), (7, false));
+    assert_eq!(counts.unwrap().lines, 3);
+}
+
+#[test]
+fn compressed_inputs() {
+    let text = interleaved();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    let gz = temp("log.jsonl.gz", &gz.finish().unwrap());
+    let zst = temp(
+        "log.jsonl.zst",
+        &zstd::encode_all(text.as_bytes(), 1).unwrap(),
+    );
+    let (items, _) = run(Config::new(vec![gz, zst]));
+    // The second file's chunks open new streams after the first file's were emitted.
+    assert_eq!(items.len(), 5);
+}
+
+#[test]
+fn finished_streams_without_usage_are_emitted_after_lingering() {
+    let mut lines = vec![
+        chunk("early", Some("a"), None, false),
+        chunk("early", Some("b"), Some("stop"), false),
+        chunk("cut", Some("never finished"), None, false),
+    ];
+    let n = LINGER as usize + LINGER as usize / 2;
+    for i in 0..n / 2 {
+        let id = format!("s{i}");
+        lines.push(chunk(&id, Some("x"), Some("stop"), false));
+        lines.push(chunk(&id, None, None, true));
+    }
+    let path = temp("linger.jsonl", lines.join("\n").as_bytes());
+    for threads in [1, 2] {
+        let mut config = Config::new(vec![path.clone()]);
+        config.threads = threads;
+        config.block_size = 256 << 10;
+        let (items, counts) = run(config);
+        let early = items.iter().position(|i| i.key == "early").unwrap();
+        // Emitted once it had lingered, among the streams completed then, not at the end.
+        assert!(early > 1000 && early < items.len() - 1000, "{early}");
+        assert!(!items[early].complete);
+        assert_eq!(content(&items[early]), "ab");
+        assert_eq!(items.last().unwrap().key, "cut");
+        assert_eq!(counts.unwrap().incomplete_streams, 2);
+    }
+}

@@ -1,0 +1,167 @@
+//! One record: found, keyed, parsed.
+
+use std::borrow::Cow;
+
+use crate::errors::{ParseError, Position};
+use crate::model::Chunk;
+use crate::parse::parse;
+
+use super::pointer::{key_text, Pointer};
+
+/// The data of one SSE event, inside a block's buffer.
+pub(super) struct SseRecord {
+    pub start: usize,
+    pub end: usize,
+    pub line: u64,
+    pub column: u64,
+    pub done: bool,
+}
+
+pub(super) enum Item<'a> {
+    Chunk {
+        key: Cow<'a, str>,
+        chunk: Chunk<'a>,
+    },
+    Bad {
+        /// Relative to the record's first line (0-based).
+        line: u64,
+        column: u64,
+        message: String,
+    },
+}
+
+pub(super) struct Options {
+    pub key: Option<Pointer>,
+    pub chunk: Option<Pointer>,
+    /// Where the grouping key is: `key`, else the chunk's `id`.
+    key_at: Pointer,
+    /// See `Config::serialize`.
+    pub serialize: bool,
+}
+
+impl Options {
+    pub fn new(key: Option<Pointer>, chunk: Option<Pointer>) -> Options {
+        let key_at = match (&key, &chunk) {
+            (Some(key), _) => key.clone(),
+            (None, Some(chunk)) => chunk.join("id"),
+            (None, None) => Pointer::parse("/id").expect("a valid pointer"),
+        };
+        Options {
+            key,
+            chunk,
+            key_at,
+            serialize: false,
+        }
+    }
+
+    /// The record's grouping key, found without parsing it; None if the record is too
+    /// broken to tell (it is then bad, or keyed when parsed).
+    pub fn scan_key<'a>(&self, text: &'a [u8]) -> Option<Cow<'a, str>> {
+        if self.key.is_none() && self.chunk.is_none() {
+            // The usual first key of a chunk: `{"id":"chatcmpl-..."`.
+            if let Some(rest) = text.strip_prefix(b"{\"id\":\"") {
+                if let Some(end) = memchr::memchr2(b'"', b'\\', rest) {
+                    if rest[end] == b'"' {
+                        return std::str::from_utf8(&rest[..end]).ok().map(Cow::Borrowed);
+                    }
+                }
+            }
+        }
+        match self.key_at.find(text) {
+            Ok(Some((start, end))) => key_text(&text[start..end]).ok(),
+            Ok(None) => Some(Cow::Borrowed("")),
+            Err(_) => None,
+        }
+    }
+}
+
+/// A cheap, stable hash of a key, to pick the thread that merges its stream.
+pub(super) fn shard_of(key: &str, shards: usize) -> usize {
+    if shards <= 1 {
+        return 0;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    ((h >> 32) as usize) % shards
+}
+
+/// One record: its key (`scanned`, else found again) and chunk, or why it is bad.
+/// `column` is where the record starts on its line.
+pub(super) fn record<'a>(
+    text: &'a [u8],
+    column: u64,
+    scanned: Option<Cow<'a, str>>,
+    options: &Options,
+) -> Item<'a> {
+    let bad = |at: Position, message: String| Item::Bad {
+        line: at.line - 1,
+        column: if at.line == 1 {
+            column + at.column - 1
+        } else {
+            at.column
+        },
+        message,
+    };
+    let wrapped = options.key.is_some() || options.chunk.is_some();
+    if wrapped {
+        if let Err(e) = std::str::from_utf8(text) {
+            return bad(
+                Position::at(text, e.valid_up_to()),
+                "invalid UTF-8".to_owned(),
+            );
+        }
+    }
+    let (chunk_text, chunk_at) = match &options.chunk {
+        None => (text, 0),
+        Some(pointer) => match pointer.locate(text) {
+            Ok(Some((start, end))) => (&text[start..end], start),
+            Ok(None) => {
+                return bad(
+                    Position::at(text, 0),
+                    format!("no chunk at {}", pointer.as_str()),
+                )
+            }
+            Err(message) => {
+                return bad(Position::at(text, 0), format!("invalid record: {message}"))
+            }
+        },
+    };
+    let chunk = match parse::<Chunk>(chunk_text, false) {
+        Ok(chunk) => chunk,
+        Err(e) => return bad(position_in(text, chunk_at, &e), describe(&e)),
+    };
+    if let Some(key) = scanned {
+        return Item::Chunk { key, chunk };
+    }
+    let key = match &options.key {
+        None => chunk.id.get().map_or(Cow::Borrowed(""), |id| id.0.clone()),
+        Some(pointer) => match pointer.locate(text) {
+            Ok(Some((start, end))) => match key_text(&text[start..end]) {
+                Ok(key) => key,
+                Err(message) => {
+                    return bad(Position::at(text, start), format!("invalid key: {message}"))
+                }
+            },
+            Ok(None) => Cow::Borrowed(""),
+            Err(message) => {
+                return bad(Position::at(text, 0), format!("invalid record: {message}"))
+            }
+        },
+    };
+    Item::Chunk { key, chunk }
+}
+
+fn position_in(text: &[u8], chunk_at: usize, e: &ParseError) -> Position {
+    let offset = e.position.map_or(0, |p| p.offset as usize);
+    Position::at(text, chunk_at + offset)
+}
+
+fn describe(e: &ParseError) -> String {
+    if e.path == "$" {
+        e.message.clone()
+    } else {
+        format!("{} (at {})", e.message, e.path)
+    }
+}

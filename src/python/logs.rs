@@ -1,0 +1,507 @@
+//! Bindings of the log engine (`crate::log`): the iterator behind `merge_log`, the Arrow
+//! columns behind `merge_log_arrow`, the JSONL writer of `chatchunk merge` and the counts
+//! of `log_stats`. The engine runs on its own threads; Python waits for it with the GIL
+//! released.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::log::{
+    Config, ErrorMode, FormatChoice, LogCompletion as CoreLogCompletion, LogError, LogReader, Stats,
+};
+use crate::model::{Completion, CompletionChoice, Mode, StopValue, With};
+
+use super::completion_classes::ChatCompletion;
+use super::errors::ParseError;
+use super::model_class::ModelClass;
+use super::shared::Shared;
+
+/// A `ChatCompletion` merged from a log, knowing where it came from.
+#[pyclass(module = "chatchunk", extends = ChatCompletion, frozen)]
+pub struct LogCompletion {
+    /// The input (path as given, `-` for stdin) holding the stream's first chunk.
+    #[pyo3(get)]
+    source: String,
+    /// 1-based line of the stream's first chunk in `source`.
+    #[pyo3(get)]
+    first_line: u64,
+    /// How many chunks were merged.
+    #[pyo3(get)]
+    n_chunks: u64,
+    /// Whether the stream finished (see the log documentation); False if it was cut.
+    #[pyo3(get)]
+    complete: bool,
+    /// The grouping key: the chunk id, or the value at `key=`.
+    #[pyo3(get)]
+    key: String,
+}
+
+fn log_completion(
+    py: Python<'_>,
+    sources: &[String],
+    item: CoreLogCompletion,
+) -> PyResult<Py<PyAny>> {
+    let base = ChatCompletion::from_shared(Shared::new(item.completion));
+    let init = PyClassInitializer::from(base).add_subclass(LogCompletion {
+        source: sources[item.source].clone(),
+        first_line: item.first_line,
+        n_chunks: item.n_chunks,
+        complete: item.complete,
+        key: item.key,
+    });
+    Ok(Py::new(py, init)?.into_any())
+}
+
+fn log_error(py: Python<'_>, sources: &[String], error: LogError) -> PyErr {
+    match error {
+        LogError::Bad(bad) => {
+            let source = &sources[bad.source];
+            let err = ParseError::new_err(format!(
+                "{source}:{}:{}: {}",
+                bad.line, bad.column, bad.message
+            ));
+            let value = err.value(py);
+            let _ = value.setattr("message", &bad.message);
+            let _ = value.setattr("source", source);
+            let _ = value.setattr("line", bad.line);
+            let _ = value.setattr("column", bad.column);
+            let _ = value.setattr("offset", py.None());
+            let _ = value.setattr("path", py.None());
+            err
+        }
+        LogError::Io { source, error } => {
+            let path = &sources[source];
+            match error.raw_os_error() {
+                Some(errno) => {
+                    let text = error.to_string();
+                    let suffix = format!(" (os error {errno})");
+                    let text = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+                    PyOSError::new_err((errno, text, path.clone()))
+                }
+                None => PyOSError::new_err(format!("{path}: {error}")),
+            }
+        }
+        LogError::Quarantine(e) => PyOSError::new_err(format!("quarantine file: {e}")),
+        LogError::Config(message) => PyValueError::new_err(message),
+    }
+}
+
+/// The running engine, as a Python iterator of `LogCompletion`s.
+#[pyclass(module = "chatchunk._core")]
+pub struct LogIterator {
+    reader: Option<LogReader>,
+    sources: Vec<String>,
+}
+
+impl LogIterator {
+    fn reader(&mut self) -> PyResult<&mut LogReader> {
+        self.reader
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the log was closed"))
+    }
+
+    fn batch(&mut self, py: Python<'_>, max: usize) -> PyResult<Vec<CoreLogCompletion>> {
+        let reader = self.reader()?;
+        match py.detach(|| reader.next_batch(max)) {
+            Ok(items) => Ok(items),
+            Err(e) => {
+                self.reader = None;
+                Err(log_error(py, &self.sources, e))
+            }
+        }
+    }
+
+    fn figures(&self) -> (u64, u64, u64) {
+        self.reader.as_ref().map_or((0, 0, 0), |r| {
+            let p = r.progress();
+            (
+                p.bytes_read.load(Ordering::Relaxed),
+                p.streams.load(Ordering::Relaxed),
+                p.lines.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+fn report(py: Python<'_>, progress: Option<&Py<PyAny>>, figures: (u64, u64, u64)) -> PyResult<()> {
+    if let Some(callback) = progress {
+        callback.call1(py, figures)?;
+    }
+    Ok(())
+}
+
+const REPORT_EVERY: Duration = Duration::from_millis(200);
+
+#[pymethods]
+impl LogIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        if self.reader.is_none() {
+            return Ok(None);
+        }
+        let reader = self.reader()?;
+        let next = py.detach(|| reader.next_completion());
+        match next {
+            Some(Ok(item)) => log_completion(py, &self.sources, item).map(Some),
+            Some(Err(e)) => {
+                self.reader = None;
+                Err(log_error(py, &self.sources, e))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `n` completions; an empty list at the end.
+    fn next_batch(&mut self, py: Python<'_>, n: usize) -> PyResult<Vec<Py<PyAny>>> {
+        let items = self.batch(py, n.max(1))?;
+        items
+            .into_iter()
+            .map(|item| log_completion(py, &self.sources, item))
+            .collect()
+    }
+
+    /// The Arrow columns (a dict of lists, one row per (stream, choice)) of up to `n`
+    /// streams; None at the end.
+    fn next_columns<'py>(
+        &mut self,
+        py: Python<'py>,
+        n: usize,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let items = self.batch(py, n.max(1))?;
+        if items.is_empty() {
+            return Ok(None);
+        }
+        columns(py, &self.sources, &items).map(Some)
+    }
+
+    /// `(bytes_read, streams, lines)` so far.
+    fn progress(&self) -> (u64, u64, u64) {
+        self.figures()
+    }
+
+    /// The counts once the log has been read to its end, else None.
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        match self.reader.as_ref().and_then(LogReader::counts) {
+            None => Ok(None),
+            Some(c) => {
+                let d = PyDict::new(py);
+                d.set_item("lines", c.lines)?;
+                d.set_item("chunks", c.chunks)?;
+                d.set_item("bad_lines", c.bad_lines)?;
+                d.set_item("streams", c.streams)?;
+                d.set_item("incomplete_streams", c.incomplete_streams)?;
+                Ok(Some(d))
+            }
+        }
+    }
+
+    /// Writes every remaining completion as one JSON line to `path` (`-`: stdout), calling
+    /// `progress(bytes_read, streams, lines)` now and then.
+    #[pyo3(signature = (path, progress = None))]
+    fn write_jsonl(
+        &mut self,
+        py: Python<'_>,
+        path: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let mut out: Box<dyn Write + Send> = if path == "-" {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(File::create(PathBuf::from(path))?)
+        };
+        let mut out = BufWriter::with_capacity(1 << 20, &mut out);
+        let mut last = Instant::now();
+        loop {
+            let items = self.batch(py, 256)?;
+            if items.is_empty() {
+                break;
+            }
+            py.detach(|| -> std::io::Result<()> {
+                for item in &items {
+                    match &item.json {
+                        Some(json) => out.write_all(json)?,
+                        None => serde_json::to_writer(
+                            &mut out,
+                            &With(&item.completion, Mode::Lossless),
+                        )?,
+                    }
+                    out.write_all(b"\n")?;
+                }
+                Ok(())
+            })?;
+            if last.elapsed() >= REPORT_EVERY {
+                last = Instant::now();
+                report(py, progress.as_ref(), self.figures())?;
+                py.check_signals()?;
+            }
+        }
+        out.flush()?;
+        report(py, progress.as_ref(), self.figures())
+    }
+
+    /// Reads the rest of the log and returns `log_stats`' dict.
+    #[pyo3(signature = (progress = None))]
+    fn stats<'py>(
+        &mut self,
+        py: Python<'py>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut stats = Stats::default();
+        let mut last = Instant::now();
+        loop {
+            let items = self.batch(py, 1024)?;
+            if items.is_empty() {
+                break;
+            }
+            items.iter().for_each(|item| stats.add(item));
+            if last.elapsed() >= REPORT_EVERY {
+                last = Instant::now();
+                report(py, progress.as_ref(), self.figures())?;
+                py.check_signals()?;
+            }
+        }
+        report(py, progress.as_ref(), self.figures())?;
+        let d = self.counts(py)?.unwrap_or_else(|| PyDict::new(py));
+        let models = PyDict::new(py);
+        for (name, m) in &stats.models {
+            let entry = PyDict::new(py);
+            entry.set_item("streams", m.streams)?;
+            entry.set_item("prompt_tokens", m.prompt_tokens)?;
+            entry.set_item("completion_tokens", m.completion_tokens)?;
+            entry.set_item("total_tokens", m.total_tokens)?;
+            entry.set_item("cached_tokens", m.cached_tokens)?;
+            models.set_item(name, entry)?;
+        }
+        d.set_item("models", models)?;
+        Ok(d)
+    }
+
+    /// Reads the rest of the log (opened with `errors="report"`) and returns every bad
+    /// record as `(source, line, column, message)`, in input order.
+    fn problems(&mut self, py: Python<'_>) -> PyResult<Vec<(String, u64, u64, String)>> {
+        let mut bad = Vec::new();
+        loop {
+            let items = self.batch(py, 1024)?;
+            if let Some(reader) = self.reader.as_mut() {
+                bad.extend(reader.take_bad());
+            }
+            if items.is_empty() {
+                break;
+            }
+        }
+        Ok(bad
+            .into_iter()
+            .map(|b| (self.sources[b.source].clone(), b.line, b.column, b.message))
+            .collect())
+    }
+
+    /// Stops the engine; further iteration ends.
+    fn close(&mut self) {
+        self.reader = None;
+    }
+}
+
+/// Starts the engine on `inputs` (already expanded: paths or `-`).
+#[pyfunction]
+#[pyo3(signature = (inputs, *, key = None, chunk = None, format = "auto", threads = None, errors = "raise", quarantine = None, block_size = None, serialize = false))]
+#[allow(clippy::too_many_arguments)]
+pub fn open_log(
+    inputs: Vec<String>,
+    key: Option<String>,
+    chunk: Option<String>,
+    format: &str,
+    threads: Option<usize>,
+    errors: &str,
+    quarantine: Option<PathBuf>,
+    block_size: Option<usize>,
+    serialize: bool,
+) -> PyResult<LogIterator> {
+    let mut config = Config::new(inputs.clone());
+    config.format = match format {
+        "auto" => FormatChoice::Auto,
+        "jsonl" => FormatChoice::Jsonl,
+        "sse" => FormatChoice::Sse,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "format must be 'auto', 'jsonl' or 'sse', not {other:?}"
+            )))
+        }
+    };
+    config.errors = match errors {
+        "raise" => ErrorMode::Raise,
+        "skip" => ErrorMode::Skip,
+        "quarantine" => ErrorMode::Quarantine,
+        "report" => ErrorMode::Report,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "errors must be 'raise', 'skip' or 'quarantine', not {other:?}"
+            )))
+        }
+    };
+    if let Some(threads) = threads {
+        if threads == 0 {
+            return Err(PyValueError::new_err("threads must be at least 1"));
+        }
+        config.threads = threads;
+    }
+    if let Some(size) = block_size {
+        config.block_size = size;
+    }
+    config.key = key;
+    config.chunk = chunk;
+    config.quarantine = quarantine;
+    config.serialize = serialize;
+    let reader =
+        LogReader::open(config).map_err(|e| Python::attach(|py| log_error(py, &inputs, e)))?;
+    Ok(LogIterator {
+        reader: Some(reader),
+        sources: inputs,
+    })
+}
+
+/// The Arrow table's columns for `items`: one row per (stream, choice), one row with a
+/// null `choice_index` for a stream without choices.
+fn columns<'py>(
+    py: Python<'py>,
+    sources: &[String],
+    items: &[CoreLogCompletion],
+) -> PyResult<Bound<'py, PyDict>> {
+    type Str<'x> = Vec<Option<&'x str>>;
+    type Int = Vec<Option<i64>>;
+    let rows = items
+        .iter()
+        .map(|i| i.completion.choices.get().map_or(1, |c| c.len().max(1)))
+        .sum();
+    let mut id: Str = Vec::with_capacity(rows);
+    let mut choice_index: Int = Vec::with_capacity(rows);
+    let mut model: Str = Vec::with_capacity(rows);
+    let mut created: Int = Vec::with_capacity(rows);
+    let mut fingerprint: Str = Vec::with_capacity(rows);
+    let mut role: Str = Vec::with_capacity(rows);
+    let mut content: Str = Vec::with_capacity(rows);
+    let mut reasoning: Str = Vec::with_capacity(rows);
+    let mut refusal: Str = Vec::with_capacity(rows);
+    let tool_calls = PyList::empty(py);
+    let mut finish: Str = Vec::with_capacity(rows);
+    let mut stop: Vec<Option<String>> = Vec::with_capacity(rows);
+    let mut prompt: Int = Vec::with_capacity(rows);
+    let mut completion_tokens: Int = Vec::with_capacity(rows);
+    let mut total: Int = Vec::with_capacity(rows);
+    let mut cached: Int = Vec::with_capacity(rows);
+    let mut reasoning_tokens: Int = Vec::with_capacity(rows);
+    let mut n_chunks: Vec<u64> = Vec::with_capacity(rows);
+    let mut complete: Vec<bool> = Vec::with_capacity(rows);
+    let mut source: Vec<&str> = Vec::with_capacity(rows);
+    let mut first_line: Vec<u64> = Vec::with_capacity(rows);
+    let count = |v: Option<&u64>| v.map(|&n| n as i64);
+    for item in items {
+        let c: &Completion<'static> = &item.completion;
+        let usage = c.usage.get();
+        let choices: &[CompletionChoice<'static>] = c.choices.get().map_or(&[], Vec::as_slice);
+        let n = choices.len().max(1);
+        for k in 0..n {
+            let choice = choices.get(k);
+            let message = choice.and_then(|ch| ch.message.get());
+            id.push(c.id.get().map(|t| t.as_str()));
+            model.push(c.model.get().map(|t| t.as_str()));
+            created.push(c.created.get().copied());
+            fingerprint.push(c.system_fingerprint.get().map(|t| t.as_str()));
+            choice_index.push(choice.map(|ch| ch.index.get().map_or(0, |i| i.value as i64)));
+            role.push(message.and_then(|m| m.role.get()).map(|t| t.as_str()));
+            content.push(message.and_then(|m| m.content.get()).map(|t| t.as_str()));
+            reasoning.push(
+                message
+                    .and_then(|m| m.reasoning_content.get().or(m.reasoning.get()))
+                    .map(|t| t.as_str()),
+            );
+            refusal.push(message.and_then(|m| m.refusal.get()).map(|t| t.as_str()));
+            match message.and_then(|m| m.tool_calls.get()) {
+                Some(calls) => {
+                    let list = PyList::empty(py);
+                    for call in calls {
+                        let d = PyDict::new(py);
+                        let function = call.function.get();
+                        d.set_item("id", call.id.get().map(|t| t.as_str()))?;
+                        d.set_item("type", call.kind.get().map(|t| t.as_str()))?;
+                        d.set_item(
+                            "name",
+                            function.and_then(|f| f.name.get()).map(|t| t.as_str()),
+                        )?;
+                        d.set_item(
+                            "arguments",
+                            function
+                                .and_then(|f| f.arguments.get())
+                                .map(|a| a.text.as_str()),
+                        )?;
+                        list.append(d)?;
+                    }
+                    tool_calls.append(list)?;
+                }
+                None => tool_calls.append(py.None())?,
+            }
+            finish.push(
+                choice
+                    .and_then(|ch| ch.finish_reason.get())
+                    .map(|t| t.as_str()),
+            );
+            stop.push(
+                choice
+                    .and_then(|ch| ch.stop_reason.get())
+                    .map(|s| match &s.value {
+                        StopValue::Int(i) => i.to_string(),
+                        StopValue::Str(t) => t.as_str().to_owned(),
+                    }),
+            );
+            prompt.push(count(usage.and_then(|u| u.prompt_tokens.get())));
+            completion_tokens.push(count(usage.and_then(|u| u.completion_tokens.get())));
+            total.push(count(usage.and_then(|u| u.total_tokens.get())));
+            cached.push(count(
+                usage
+                    .and_then(|u| u.prompt_tokens_details.get())
+                    .and_then(|d| d.cached_tokens.get()),
+            ));
+            reasoning_tokens.push(count(
+                usage
+                    .and_then(|u| u.completion_tokens_details.get())
+                    .and_then(|d| d.reasoning_tokens.get()),
+            ));
+            n_chunks.push(item.n_chunks);
+            complete.push(item.complete);
+            source.push(&sources[item.source]);
+            first_line.push(item.first_line);
+        }
+    }
+    let d = PyDict::new(py);
+    d.set_item("id", id)?;
+    d.set_item("choice_index", choice_index)?;
+    d.set_item("model", model)?;
+    d.set_item("created", created)?;
+    d.set_item("system_fingerprint", fingerprint)?;
+    d.set_item("role", role)?;
+    d.set_item("content", content)?;
+    d.set_item("reasoning_content", reasoning)?;
+    d.set_item("refusal", refusal)?;
+    d.set_item("tool_calls", tool_calls)?;
+    d.set_item("finish_reason", finish)?;
+    d.set_item("stop_reason", stop)?;
+    d.set_item("prompt_tokens", prompt)?;
+    d.set_item("completion_tokens", completion_tokens)?;
+    d.set_item("total_tokens", total)?;
+    d.set_item("cached_tokens", cached)?;
+    d.set_item("reasoning_tokens", reasoning_tokens)?;
+    d.set_item("n_chunks", n_chunks)?;
+    d.set_item("complete", complete)?;
+    d.set_item("source", source)?;
+    d.set_item("first_line", first_line)?;
+    Ok(d)
+}
