@@ -145,6 +145,22 @@ pub struct Index {
     pub quoted: bool,
 }
 
+impl Index {
+    /// A quoted index as lenient parsing takes it: canonical digits only ("0", "17", not
+    /// "017"), so that writing it back is lossless.
+    pub fn from_digits(digits: &str) -> Option<Index> {
+        let canonical = !digits.is_empty()
+            && digits.len() <= 10
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits.len() == 1 || !digits.starts_with('0'));
+        let value = digits.parse().ok().filter(|_| canonical)?;
+        Some(Index {
+            value,
+            quoted: true,
+        })
+    }
+}
+
 impl From<u32> for Index {
     fn from(value: u32) -> Self {
         Index {
@@ -173,16 +189,8 @@ impl<'de> Deserialize<'de> for Index {
                     .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Index, E> {
-                // Canonical digits only ("0", "17", not "017"), so writing back is lossless.
-                let digits = !v.is_empty()
-                    && v.len() <= 10
-                    && v.bytes().all(|b| b.is_ascii_digit())
-                    && (v.len() == 1 || !v.starts_with('0'));
-                match v.parse::<u32>() {
-                    Ok(value) if digits && !is_strict() => Ok(Index {
-                        value,
-                        quoted: true,
-                    }),
+                match Index::from_digits(v) {
+                    Some(index) if !is_strict() => Ok(index),
                     _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
                 }
             }

@@ -83,8 +83,12 @@ impl<'a, T: FastParse<'a>> FastParse<'a> for Vec<T> {
 impl<'a> FastParse<'a> for Index {
     fn fast_parse(r: &mut Reader<'a>) -> Result<Self> {
         if r.peek() == Some(b'"') {
-            // Lenient digit strings: the slow path applies the exact rules.
-            return Err(Reject);
+            // Lenient digit strings, canonical only ("7", not "07"), so that writing back
+            // is lossless; strict parsing leaves the error to the slow path.
+            if is_strict() {
+                return Err(Reject);
+            }
+            return Index::from_digits(r.string()?.as_str()).ok_or(Reject);
         }
         u32::try_from(r.u64()?).map(Index::from).map_err(|_| Reject)
     }

@@ -224,7 +224,8 @@ mod tests {
         let stop = r#"{"choices":[{"index":0,"delta":{},"stop_reason":{"Int":128009}},{"index":1,"delta":{},"stop_reason":"</s>"}]}"#;
         let tools = r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"f","arguments":{"q":[1,{"r":null}]}}}]}}]}"#;
         let spaced = " \n\t{ \"choices\" : [ ] , \"id\" : \"x\" } \r\n";
-        for src in [SEED, escapes, logprobs, extras, stop, tools, spaced] {
+        let quoted = r#"{"choices":[{"index":"3","delta":{"tool_calls":[{"index":"10"}]}}]}"#;
+        for src in [SEED, escapes, logprobs, extras, stop, tools, spaced, quoted] {
             let _mode = StrictnessGuard::new(false);
             let fast: Chunk =
                 fast::parse_document(src.as_bytes()).unwrap_or_else(|_| panic!("{src}"));
@@ -249,6 +250,14 @@ mod tests {
             b"{choices:[]}",
             b"{\"choices\":[]} []",
         ];
+        for src in [
+            &br#"{"choices":[{"index":"01"}]}"#[..],
+            br#"{"choices":[{"index":""}]}"#,
+        ] {
+            let _mode = StrictnessGuard::new(false);
+            assert!(fast::parse_document::<Chunk>(src).is_err());
+            assert!(parse::<Chunk>(src, false).is_err());
+        }
         for src in rejected_by_json {
             let _mode = StrictnessGuard::new(false);
             assert!(
