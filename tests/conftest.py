@@ -332,3 +332,59 @@ def seed_dict() -> dict:
 @pytest.fixture(scope="session")
 def recorded() -> list[tuple[str, list[str]]]:
     return recorded_streams()
+
+
+def _logprobs_view(lp):
+    if lp is None:
+        return None
+
+    def items(xs):
+        return None if xs is None else [x.to_dict() for x in xs]
+
+    return {"content": items(lp.content), "refusal": items(lp.refusal)}
+
+
+def _message_view(m):
+    calls = m.tool_calls
+    fc = m.function_call
+    return {
+        "role": m.role,
+        "content": m.content,
+        "refusal": m.refusal,
+        "reasoning_content": m.reasoning_content,
+        "reasoning": m.reasoning,
+        "tool_calls": None
+        if calls is None
+        else [
+            {
+                "id": t.id,
+                "type": t.type,
+                "function": {"name": t.function.name, "arguments": t.function.arguments},
+            }
+            for t in calls
+        ],
+        "function_call": None if fc is None else {"name": fc.name, "arguments": fc.arguments},
+    }
+
+
+def completion_view(c) -> dict:
+    """The completion read attribute by attribute, in the corpus' expected shape."""
+    return {
+        "id": c.id,
+        "object": c.object,
+        "created": c.created,
+        "model": c.model,
+        "system_fingerprint": c.system_fingerprint,
+        "service_tier": c.service_tier,
+        "choices": [
+            {
+                "index": ch.index,
+                "finish_reason": ch.finish_reason,
+                "stop_reason": ch.stop_reason,
+                "logprobs": _logprobs_view(ch.logprobs),
+                "message": _message_view(ch.message),
+            }
+            for ch in c.choices
+        ],
+        "usage": None if c.usage is None else c.usage.to_dict(),
+    }

@@ -19,6 +19,7 @@ import chatchunk
 import corpus
 from chatchunk import ChatCompletion, LogCompletion, ParseError, log_stats, merge_log
 from chatchunk.__main__ import main
+from conftest import completion_view
 
 N_STREAMS = 360  # 20 of each of the 18 kinds
 
@@ -35,54 +36,6 @@ def group_key(chunk: dict) -> str:
 # ---------------------------------------------------------------------------
 # The completion read attribute by attribute, in the corpus' expected shape
 # ---------------------------------------------------------------------------
-
-
-def view(c: ChatCompletion) -> dict:
-    def items(xs):
-        return None if xs is None else [x.to_dict() for x in xs]
-
-    def message(m):
-        fc = m.function_call
-        return {
-            "role": m.role,
-            "content": m.content,
-            "refusal": m.refusal,
-            "reasoning_content": m.reasoning_content,
-            "reasoning": m.reasoning,
-            "tool_calls": None
-            if m.tool_calls is None
-            else [
-                {
-                    "id": t.id,
-                    "type": t.type,
-                    "function": {"name": t.function.name, "arguments": t.function.arguments},
-                }
-                for t in m.tool_calls
-            ],
-            "function_call": None if fc is None else {"name": fc.name, "arguments": fc.arguments},
-        }
-
-    return {
-        "id": c.id,
-        "object": c.object,
-        "created": c.created,
-        "model": c.model,
-        "system_fingerprint": c.system_fingerprint,
-        "service_tier": c.service_tier,
-        "choices": [
-            {
-                "index": ch.index,
-                "finish_reason": ch.finish_reason,
-                "stop_reason": ch.stop_reason,
-                "logprobs": None
-                if ch.logprobs is None
-                else {"content": items(ch.logprobs.content), "refusal": items(ch.logprobs.refusal)},
-                "message": message(ch.message),
-            }
-            for ch in c.choices
-        ],
-        "usage": None if c.usage is None else c.usage.to_dict(),
-    }
 
 
 def is_finished(expected: dict) -> bool:
@@ -115,7 +68,7 @@ class Log:
                 assert r.id is None and r.complete is False
                 continue
             stream = self.by_id[r.key]
-            assert view(r) == stream.expected, stream.kind
+            assert completion_view(r) == stream.expected, stream.kind
             assert r.complete == is_finished(stream.expected), stream.kind
 
 
@@ -218,7 +171,7 @@ def test_wrapped_records_with_key_and_chunk_pointers(log, tmp_path):
     by_request = {v: k for k, v in request.items()}
     for r in results:
         stream = log.by_id[by_request[r.key]]
-        assert view(r) == stream.expected, stream.kind
+        assert completion_view(r) == stream.expected, stream.kind
         assert r.n_chunks == len(stream.chunks)  # Azure's first chunk found its stream
 
 
@@ -233,7 +186,7 @@ def test_sse_transcripts_one_and_many_streams_per_file(log, tmp_path):
     results = list(merge_log([many, one, no_done]))
     assert len(results) == len(streams)
     for r, stream in zip(results, streams):
-        assert view(r) == stream.expected, stream.kind
+        assert completion_view(r) == stream.expected, stream.kind
         assert r.n_chunks == len(stream.chunks)
     assert all(r.complete for r in results[:31])
     assert [r.first_line for r in results[:2]] == [1, 2 * len(streams[0].chunks) + 3]
@@ -453,7 +406,7 @@ def test_cli_merge_writes_one_completion_per_line(log, log_path, tmp_path):
     expected = {s.id: s.expected for s in log.streams}
     for c in merged:
         if c.id is not None:
-            assert view(c) == expected[c.id]
+            assert completion_view(c) == expected[c.id]
     assert [c.to_json() for c in merged] == [r.to_json() for r in merge_log(log_path)]
     assert not list(tmp_path.glob(".*.tmp"))
 

@@ -24,69 +24,13 @@ from chatchunk import (
     merge_sse,
     parse_sse,
 )
-from conftest import RECORDED_DIR, sse_data_payloads
+from conftest import RECORDED_DIR, completion_view, sse_data_payloads
 
 SEEDS = range(12)
 
 # ---------------------------------------------------------------------------
 # The merged completion as the corpus writes its expectations
 # ---------------------------------------------------------------------------
-
-
-def _logprobs_view(lp):
-    if lp is None:
-        return None
-
-    def items(xs):
-        return None if xs is None else [x.to_dict() for x in xs]
-
-    return {"content": items(lp.content), "refusal": items(lp.refusal)}
-
-
-def _message_view(m):
-    calls = m.tool_calls
-    fc = m.function_call
-    return {
-        "role": m.role,
-        "content": m.content,
-        "refusal": m.refusal,
-        "reasoning_content": m.reasoning_content,
-        "reasoning": m.reasoning,
-        "tool_calls": None
-        if calls is None
-        else [
-            {
-                "id": t.id,
-                "type": t.type,
-                "function": {"name": t.function.name, "arguments": t.function.arguments},
-            }
-            for t in calls
-        ],
-        "function_call": None if fc is None else {"name": fc.name, "arguments": fc.arguments},
-    }
-
-
-def view(c: ChatCompletion) -> dict:
-    """The completion read attribute by attribute, in the corpus' expected shape."""
-    return {
-        "id": c.id,
-        "object": c.object,
-        "created": c.created,
-        "model": c.model,
-        "system_fingerprint": c.system_fingerprint,
-        "service_tier": c.service_tier,
-        "choices": [
-            {
-                "index": ch.index,
-                "finish_reason": ch.finish_reason,
-                "stop_reason": ch.stop_reason,
-                "logprobs": _logprobs_view(ch.logprobs),
-                "message": _message_view(ch.message),
-            }
-            for ch in c.choices
-        ],
-        "usage": None if c.usage is None else c.usage.to_dict(),
-    }
 
 
 def feed_in_pieces(body: bytes, rng: random.Random) -> tuple[ChatCompletion, list]:
@@ -113,7 +57,7 @@ def test_corpus_kind_merges_to_expected(kind):
         expected = stream.expected
         where = (kind, seed, stream.variant)
         from_dicts = merge(stream.chunks)
-        assert view(from_dicts) == expected, where
+        assert completion_view(from_dicts) == expected, where
         body = stream.sse()
         assert merge_sse(body) == from_dicts, where
         assert merge([json.dumps(c) for c in stream.chunks]) == from_dicts, where
@@ -148,7 +92,9 @@ def test_mistral_tool_call_without_type_is_a_function_call():
 def test_many_streams_merge_independently():
     streams = corpus.make_streams(3 * len(corpus.KINDS), seed=7)
     for stream in streams:
-        assert view(merge_sse(stream.sse(line_end="\r\n"))) == stream.expected, stream.kind
+        assert completion_view(merge_sse(stream.sse(line_end="\r\n"))) == stream.expected, (
+            stream.kind
+        )
 
 
 def test_sse_framing_examples():
@@ -156,7 +102,7 @@ def test_sse_framing_examples():
     streams = corpus.chunk_sse_example_streams()
     for name, body in bodies.items():
         stream = streams[name]
-        assert view(merge_sse(body)) == stream.expected, name
+        assert completion_view(merge_sse(body)) == stream.expected, name
         assert [c.to_dict() for c in parse_sse(body)] == stream.chunks, name
 
 
@@ -166,7 +112,7 @@ def test_interleaved_streams_demultiplexed_by_stream_merge_each():
     for no, chunk in corpus.interleave(streams, random.Random(5)):
         accs[no].add(chunk)
     for stream, acc in zip(streams, accs):
-        assert view(acc.completion()) == stream.expected, stream.kind
+        assert completion_view(acc.completion()) == stream.expected, stream.kind
 
 
 # ---------------------------------------------------------------------------
