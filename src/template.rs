@@ -58,10 +58,12 @@ impl ChunkTemplate {
             let text = text_at(chunk, hole)?;
             spans.push((borrowed_span(data, text)?, hole));
         }
+        // A null `logprobs` stays literal (the next chunk likely has null too); only values
+        // are holes, found by walking the document, which costs about a parse.
         if chunk
             .choices
             .get()
-            .is_some_and(|choices| choices.iter().any(|c| c.logprobs.is_present()))
+            .is_some_and(|choices| choices.iter().any(|c| c.logprobs.get().is_some()))
         {
             for (choice, span) in logprobs_spans(data)? {
                 spans.push((span, Hole::LogProbs(choice)));
