@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import random
 import subprocess
 import sys
@@ -106,6 +107,19 @@ def test_merge_log_rebuilds_every_stream(log, log_path):
     counts = it.counts()
     assert counts["lines"] == counts["chunks"] == len(log.lines)
     assert counts["bad_lines"] == 0 and counts["streams"] == len(log.groups)
+
+
+def test_log_completions_pickle_with_their_origin(log_path):
+    for result in list(merge_log(log_path))[:50]:
+        back = pickle.loads(pickle.dumps(result))
+        assert type(back) is LogCompletion and back == result
+        assert (back.source, back.first_line, back.n_chunks, back.complete, back.key) == (
+            result.source,
+            result.first_line,
+            result.n_chunks,
+            result.complete,
+            result.key,
+        )
 
 
 def test_first_line_and_output_order(log, log_path):

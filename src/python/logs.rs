@@ -48,15 +48,78 @@ fn log_completion(
     sources: &[String],
     item: CoreLogCompletion,
 ) -> PyResult<Py<PyAny>> {
-    let base = ChatCompletion::from_shared(Shared::new(item.completion));
-    let init = PyClassInitializer::from(base).add_subclass(LogCompletion {
+    let origin = LogCompletion {
         source: sources[item.source].clone(),
         first_line: item.first_line,
         n_chunks: item.n_chunks,
         complete: item.complete,
         key: item.key,
-    });
+    };
+    new_log_completion(py, item.completion, origin)
+}
+
+fn new_log_completion(
+    py: Python<'_>,
+    completion: crate::model::Completion<'static>,
+    origin: LogCompletion,
+) -> PyResult<Py<PyAny>> {
+    let base = ChatCompletion::from_shared(Shared::new(completion));
+    let init = PyClassInitializer::from(base).add_subclass(origin);
     Ok(Py::new(py, init)?.into_any())
+}
+
+/// What a pickled `LogCompletion` holds: the completion's lossless JSON and where it came from.
+type LogCompletionState = (String, String, u64, u64, bool, String);
+
+#[pymethods]
+impl LogCompletion {
+    /// Pickles with its origin (the base class's reduction would drop it).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, LogCompletionState)> {
+        let py = slf.py();
+        let json = super::model_class::dump_json(
+            slf.as_super().get(),
+            crate::model::Mode::Lossless,
+            None,
+        )?;
+        let this = slf.get();
+        let rebuild = py.import("chatchunk._core")?.getattr("_log_completion")?;
+        Ok((
+            rebuild,
+            (
+                json,
+                this.source.clone(),
+                this.first_line,
+                this.n_chunks,
+                this.complete,
+                this.key.clone(),
+            ),
+        ))
+    }
+}
+
+/// Rebuilds a pickled `LogCompletion` (see `LogCompletion.__reduce__`).
+#[pyfunction]
+pub fn _log_completion(
+    py: Python<'_>,
+    json: &str,
+    source: String,
+    first_line: u64,
+    n_chunks: u64,
+    complete: bool,
+    key: String,
+) -> PyResult<Py<PyAny>> {
+    let completion = crate::parse::parse::<crate::model::Completion>(json.as_bytes(), false)
+        .map_err(|e| super::errors::parse_error(py, &e))?;
+    let origin = LogCompletion {
+        source,
+        first_line,
+        n_chunks,
+        complete,
+        key,
+    };
+    new_log_completion(py, crate::model::IntoOwned::into_owned(completion), origin)
 }
 
 fn log_error(py: Python<'_>, sources: &[String], error: LogError) -> PyErr {

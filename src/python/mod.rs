@@ -89,6 +89,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(streams::parse_sse, m)?)?;
     m.add_class::<accumulator::StreamAccumulator>()?;
     m.add_function(wrap_pyfunction!(logs::open_log, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::_log_completion, m)?)?;
     m.add_class::<logs::LogIterator>()?;
     m.add_class::<logs::LogCompletion>()?;
     m.add_class::<ChatCompletionChunk>()?;
