@@ -98,6 +98,38 @@ impl ChoiceState {
         }
     }
 
+    /// The state as one chunk choice that has the same effect on any choice state, tool calls
+    /// left out (a partial state records those as an op log: see `partial.rs`).
+    pub(crate) fn snapshot(&self) -> ChunkChoice<'static> {
+        let delta = Delta {
+            role: text::field(self.role.clone()),
+            content: text::field(self.content.clone()),
+            refusal: text::field(self.refusal.clone()),
+            reasoning_content: text::field(self.reasoning_content.clone()),
+            reasoning: text::field(self.reasoning.clone()),
+            tool_calls: Field::Absent,
+            function_call: self
+                .function_call
+                .as_ref()
+                .map_or(Field::Absent, |f| Field::Value(Box::new(f.snapshot()))),
+            extra: self.message_extra.to_extra(),
+        };
+        ChunkChoice {
+            index: Field::Value(Index::from(self.index)),
+            delta: Field::Value(delta),
+            finish_reason: text::field(self.finish_reason.clone()),
+            logprobs: self.logprobs.as_ref().map_or(Field::Absent, |l| {
+                Field::Value(Box::new(LogProbs {
+                    content: l.content.clone().map_or(Field::Absent, Field::Value),
+                    refusal: l.refusal.clone().map_or(Field::Absent, Field::Value),
+                    extra: l.extra.to_extra(),
+                }))
+            }),
+            stop_reason: self.stop_reason.clone().map_or(Field::Absent, Field::Value),
+            extra: self.extra.to_extra(),
+        }
+    }
+
     pub(crate) fn into_choice(self) -> CompletionChoice<'static> {
         let message = Message {
             content: self

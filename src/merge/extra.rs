@@ -34,6 +34,11 @@ impl LastWins {
     pub(crate) fn into_extra(self) -> Extra<'static> {
         Extra(self.0)
     }
+
+    /// A copy of the keys kept so far (for a partial state's snapshot).
+    pub(crate) fn to_extra(&self) -> Extra<'static> {
+        Extra(self.0.clone())
+    }
 }
 
 /// Overwrites a kept value; a changing string (an obfuscation pad, a signature) reuses the

@@ -35,6 +35,21 @@ impl FunctionState {
         }
     }
 
+    /// The state as one fragment that has the same effect on any function state (a partial
+    /// state's snapshot): `arguments` absent when no fragment arrived.
+    pub(crate) fn snapshot(&self) -> FunctionDelta<'static> {
+        FunctionDelta {
+            name: text::field(self.name.clone()),
+            arguments: self.arguments.as_ref().map_or(Field::Absent, |a| {
+                Field::Value(Arguments {
+                    text: Text::from(a.clone()),
+                    sent_as_json: None,
+                })
+            }),
+            extra: self.extra.to_extra(),
+        }
+    }
+
     /// The merged function; `arguments` is `""` when no fragment arrived (it is a required
     /// string for openai), `name` absent when none was sent.
     pub(crate) fn into_delta(self) -> FunctionDelta<'static> {

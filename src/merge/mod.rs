@@ -3,11 +3,19 @@
 mod choice;
 mod extra;
 mod function;
+mod partial;
 mod text;
 mod tool_calls;
 
 #[cfg(test)]
+mod partial_tests;
+#[cfg(test)]
 mod tests;
+
+pub use partial::{
+    decode as partial_decode, encode as partial_encode, snapshot_chunk, PartialAccumulator,
+    PartialError, ToolCallLog, PARTIAL_FORMAT_VERSION,
+};
 
 use choice::ChoiceState;
 use extra::LastWins;

@@ -8,11 +8,15 @@ use crate::parse::parse;
 
 fn accumulate(chunks: &[&str]) -> Accumulator {
     let mut acc = Accumulator::new();
+    let mut parsed = Vec::new();
     for (i, src) in chunks.iter().enumerate() {
         let chunk: Chunk = parse(src.as_bytes(), false)
             .unwrap_or_else(|e| panic!("chunk {i} does not parse: {e}\n{src}"));
         acc.add(&chunk);
+        parsed.push(chunk);
     }
+    // Every stream of this file, cut anywhere into partial states, combines to the same.
+    super::partial_tests::assert_every_cut_agrees(&parsed);
     assert_eq!(acc.chunk_count(), chunks.len() as u64);
     acc
 }

@@ -434,7 +434,7 @@ pub fn open_log(
 
 /// The Arrow table's columns for `items`: one row per (stream, choice), one row with a
 /// null `choice_index` for a stream without choices.
-fn columns<'py>(
+pub(crate) fn columns<'py>(
     py: Python<'py>,
     sources: &[String],
     items: &[CoreLogCompletion],

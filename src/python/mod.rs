@@ -11,6 +11,7 @@ mod functions;
 mod input;
 mod logs;
 mod model_class;
+mod partials;
 mod shared;
 mod streams;
 mod templates;
@@ -91,6 +92,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logs::open_log, m)?)?;
     m.add_function(wrap_pyfunction!(logs::_log_completion, m)?)?;
     m.add_class::<logs::LogIterator>()?;
+    m.add_function(wrap_pyfunction!(partials::partial_block, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::partial_rows, m)?)?;
     m.add_class::<logs::LogCompletion>()?;
     m.add_class::<ChatCompletionChunk>()?;
     m.add_class::<ChatCompletionChunkChoice>()?;

@@ -1,0 +1,118 @@
+"""Benchmark: the same ≥100 MB proxy log merged on one machine and on Dask.
+
+    pip install '.[bench,dask]' && python benches/dask_scale.py [--mb 110] [--blocksize 32]
+
+The log is benches/log.py's (generated once, cached in benches/data/). Side by side:
+
+* single machine: ``merge_log`` consumed to the end (2 threads), and ``merge_log_arrow``
+  (the same rows as the Dask DataFrame, as one Arrow table);
+* Dask (``chatchunk.dask.merge_logs``) on a ``distributed.LocalCluster`` of 1 and of 2 worker
+  processes (1 thread each): the whole DataFrame computed back to this process, and
+  ``len()`` (rows left on the workers, as a pipeline writing Parquet would). The cluster's
+  start-up (and the workers' first imports) is not timed; every measurement gets a fresh
+cluster, so that no result of an identical earlier task is reused.
+
+This machine has 2 cores, so 2 workers cannot beat 2 engine threads: the figure of merit
+is the overhead of running on a real engine (partial states, the shuffle, the transfers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def bench_log():
+    spec = importlib.util.spec_from_file_location("bench_log", HERE / "log.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def warm_up() -> None:
+    import chatchunk.dask  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+
+def best(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=110, help="log size in MB (default 110)")
+    parser.add_argument("--blocksize", type=int, default=32, help="Dask block size in MiB")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    import dask.dataframe  # noqa: F401  (imported before the clock starts)
+    import distributed
+    from chatchunk import merge_log, merge_log_arrow
+    from chatchunk.dask import merge_logs
+
+    path = bench_log().ensure(args.mb)
+    size = path.stat().st_size / 1e6
+    print(f"log: {path.name}, {size:.0f} MB; {os.cpu_count()} cores")
+
+    def consume():
+        n = 0
+        for _ in merge_log(str(path), threads=2):
+            n += 1
+        return n
+
+    single, streams = best(consume, args.repeat)
+    arrow, table = best(lambda: merge_log_arrow(str(path), threads=2), args.repeat)
+    print(
+        f"single machine, merge_log (2 threads):       {single:6.2f} s  {size / single:6.0f} MB/s"
+        f"  ({streams} streams)"
+    )
+    print(
+        f"single machine, merge_log_arrow (2 threads): {arrow:6.2f} s  {size / arrow:6.0f} MB/s"
+        f"  ({table.num_rows} rows)"
+    )
+    blocksize = args.blocksize << 20
+    # A fresh cluster for every measurement: a cluster would otherwise hand back results
+    # of identical tasks it still holds.
+    for workers in (1, 2):
+        for how in ("compute", "len"):
+            runs = []
+            for _ in range(args.repeat):
+                with (
+                    distributed.LocalCluster(
+                        n_workers=workers,
+                        processes=True,
+                        threads_per_worker=1,
+                        dashboard_address=None,
+                    ) as cluster,
+                    distributed.Client(cluster) as client,
+                ):
+                    # Workers import pandas, pyarrow and chatchunk before the clock starts.
+                    client.run(warm_up)
+                    t = time.perf_counter()
+                    ddf = merge_logs(str(path), blocksize=blocksize)
+                    rows = len(ddf.compute()) if how == "compute" else len(ddf)
+                    runs.append(time.perf_counter() - t)
+                    assert rows == table.num_rows, (rows, table.num_rows)
+            took = min(runs)
+            label = "compute() to client" if how == "compute" else "len() on workers   "
+            print(
+                f"dask, {workers} worker(s), {label}: {took:6.2f} s"
+                f"  {size / took:6.0f} MB/s  {took / single:4.2f}x merge_log"
+                f"  {took / arrow:4.2f}x merge_log_arrow"
+            )
+    print(f"({ddf.npartitions} partitions, blocksize {args.blocksize} MiB)")
+
+
+if __name__ == "__main__":
+    main()
