@@ -70,6 +70,21 @@ pub(super) struct ShardOut {
     pub bad: u64,
 }
 
+impl ShardOut {
+    /// A bad record, kept verbatim for quarantine.
+    fn push_bad(&mut self, at: u64, record: BadRecord, raw: &[u8]) {
+        self.bad += 1;
+        self.outs.push(Out {
+            at,
+            order: 0,
+            what: What::Bad {
+                record,
+                raw: raw.to_vec(),
+            },
+        });
+    }
+}
+
 struct Open {
     acc: Accumulator,
     source: usize,
@@ -306,20 +321,13 @@ impl Shard {
                     column,
                     message,
                 } => {
-                    out.bad += 1;
-                    out.outs.push(Out {
-                        at,
-                        order: 0,
-                        what: What::Bad {
-                            record: BadRecord {
-                                source,
-                                line: abs + rel,
-                                column,
-                                message,
-                            },
-                            raw: raw.to_vec(),
-                        },
-                    });
+                    let record = BadRecord {
+                        source,
+                        line: abs + rel,
+                        column,
+                        message,
+                    };
+                    out.push_bad(at, record, raw);
                 }
             }
         }
@@ -389,20 +397,13 @@ impl Shard {
                     column,
                     message,
                 } => {
-                    out.bad += 1;
-                    out.outs.push(Out {
-                        at,
-                        order: 0,
-                        what: What::Bad {
-                            record: BadRecord {
-                                source,
-                                line: event.line + line,
-                                column,
-                                message,
-                            },
-                            raw: text.to_vec(),
-                        },
-                    });
+                    let record = BadRecord {
+                        source,
+                        line: event.line + line,
+                        column,
+                        message,
+                    };
+                    out.push_bad(at, record, text);
                 }
             }
         }
