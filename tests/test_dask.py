@@ -102,8 +102,24 @@ def test_a_stream_in_all_four_files(client, log):
 def test_small_blocks_many_per_file_and_a_glob(client, log):
     pattern = str(Path(log.parts[0]).with_name("part-*.jsonl"))
     ddf = merge_logs(pattern, blocksize=8192, partitions=7)
-    assert ddf.npartitions == 7
+    blocks = sum(-(-Path(p).stat().st_size // 8192) for p in log.parts)
+    # A partition per block (its whole streams), then the 7 of the streams that crossed.
+    assert ddf.npartitions == blocks + 7
     assert dask_rows(ddf) == rows(merge_log_arrow(log.parts))
+
+
+def test_keys_reused_after_their_stream_ended(client, tmp_path):
+    # The same 30 streams twice in a row, ids unchanged: a stream that ended (usage after
+    # every finish) is followed by a new one of its key, as the single-machine engine has
+    # it, wherever the blocks cut; one that never ended takes the second run's chunks too.
+    streams = corpus.make_streams(30, seed=5)
+    lines = [dumps(c) for _, c in corpus.interleave(streams, random.Random(5))]
+    path = tmp_path / "replayed.jsonl"
+    path.write_text("".join(line + "\n" for line in lines + lines))
+    want = rows(merge_log_arrow(str(path)))
+    assert len({r["first_line"] for r in want}) > len({r["id"] for r in want})
+    for blocksize in (4096, 1 << 15):
+        assert dask_rows(merge_logs(str(path), blocksize=blocksize)) == want
 
 
 def test_file_urls_go_through_fsspec(client, log):

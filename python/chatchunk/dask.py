@@ -7,15 +7,18 @@ How it works (see the README's "Dask" section):
 
 1. **Map**: each JSONL file is cut into blocks of ``blocksize`` bytes at line boundaries (a
    line belongs to the block where it starts; compressed files are one block). A task per
-   block parses its records in Rust and merges them into one *partial state* per stream key
-   (``StreamAccumulator``'s byte form), each tagged with (file order, block order, line in
-   the block), and counts the block's lines.
-2. **Shuffle**: the states are routed to ``partitions`` reduce tasks by a stable hash of the
-   key.
-3. **Reduce**: a task per partition sorts each key's states by input position, combines them
-   in that order (exactly what one pass over the stream gives, however its chunks were
-   spread over files and blocks), and builds the rows of ``merge_log_arrow``; the first line
-   of a stream is its block's first line (from the line counts) plus its line in the block.
+   block parses its records in Rust (with the single-machine engine's templates) and merges
+   them per key into *pieces* (``PartialBlock``); a piece ends at each usage-only chunk.
+2. **Plan**: small summaries of the blocks (lines, keys, streams left open) tell each block
+   the lines of its file before it, the keys whose stream an earlier block left open, and
+   which of its streams that finished without a usage report come again soon after it.
+3. **Split**: in place, each block turns the streams it holds whole (neither carried in nor
+   going on) into rows; only the pieces of the others travel, as partial states
+   (``StreamAccumulator``'s byte form), shuffled by a stable hash of the key.
+4. **Reduce**: a task per partition sorts each key's pieces by input position and combines
+   them in that order (exactly what one pass over the stream gives, however its chunks
+   were spread over files and blocks), ending a stream where the single-machine engine
+   ends it, and builds the rows of ``merge_log_arrow``.
 
 SSE files are not split: their streams end within the file, so each is merged whole by the
 single-machine engine in one task.
@@ -31,7 +34,7 @@ import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Union
 
-from chatchunk._core import ParseError, partial_block, partial_rows
+from chatchunk._core import LINGER, ParseError, PartialBlock, partial_block, partial_rows
 from chatchunk._log import arrow_schema
 
 if TYPE_CHECKING:
@@ -42,8 +45,11 @@ __all__ = ["DEFAULT_BLOCKSIZE", "DEFAULT_PARTITIONS", "merge_logs"]
 #: The default size of the blocks a JSONL file is cut into.
 DEFAULT_BLOCKSIZE = 64 * 2**20
 
-#: The default number of reduce tasks (at most one per block). The shuffle has one small
-#: task per (block, partition): raise it for inputs of thousands of blocks on big clusters.
+# Blocks per planning task.
+_PLAN_GROUP = 32
+
+#: The most reduce tasks by default (one per 8 blocks below that). Only the streams that
+#: cross blocks are shuffled: raise it for inputs of thousands of blocks on big clusters.
 DEFAULT_PARTITIONS = 16
 
 _SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":")
@@ -108,29 +114,32 @@ def _detect(path: str, compression: str | None) -> str:
     return "jsonl"
 
 
-def _read_block(path: str, start: int, end: int, compression: str | None) -> bytes:
-    """The lines that start in ``[start, end)`` (``end`` None: to the end of the file)."""
+def _line_start(f: Any, at: int) -> int:
+    """Where the first line that starts at or after ``at`` starts (the file's size if none
+    does)."""
+    if at == 0:
+        return 0
+    f.seek(at - 1)
+    if f.read(1) == b"\n":
+        return at
+    f.readline()
+    return f.tell()
+
+
+def _read_block(path: str, start: int, end: int | None, compression: str | None) -> bytes:
+    """The lines that start in ``[start, end)`` (``end`` None: to the end of the file),
+    read in one piece."""
     import fsspec
 
     with fsspec.open(path, "rb", compression=compression) as f:
         if end is None:
             return f.read()
-        if start == 0:
-            begin = 0
-        else:
-            f.seek(start - 1)
-            if f.read(1) == b"\n":
-                begin = start
-            else:
-                f.readline()
-                begin = f.tell()
-        if begin >= end:
+        begin = _line_start(f, start)
+        stop = _line_start(f, end)
+        if begin >= stop:
             return b""
         f.seek(begin)
-        data = f.read(end - begin)
-        if data and not data.endswith(b"\n"):
-            data += f.readline()
-        return data
+        return f.read(stop - begin)
 
 
 def _bucket(key: str, n: int) -> int:
@@ -139,48 +148,112 @@ def _bucket(key: str, n: int) -> int:
 
 def _map_block(
     path: str,
-    file_no: int,
-    block_no: int,
     start: int,
     end: int | None,
     compression: str | None,
     key: str | None,
     chunk: str | None,
+) -> PartialBlock:
+    return partial_block(_read_block(path, start, end, compression), key=key, chunk=chunk)
+
+
+def _summary(block: PartialBlock) -> tuple:
+    """What planning needs to know of a block (small: it travels)."""
+    unfinished, unreported = block.open_keys()
+    return block.lines, block.keys(), unfinished, unreported
+
+
+def _soon(summaries: tuple, after: dict[str, int]) -> dict[str, int]:
+    """The keys that come within LINGER lines of the start of the first block of
+    ``summaries``, with how many lines after it; ``after``: the same for the block that
+    follows the last."""
+    soon: dict[str, int] = {}
+    offset = 0
+    for lines, keys, _, _ in summaries:
+        if offset >= LINGER:
+            break
+        for k, first in keys:
+            if k not in soon and offset + first < LINGER:
+                soon[k] = offset + first
+        offset += lines
+    for k, d in after.items():
+        if k not in soon and offset + d < LINGER:
+            soon[k] = offset + d
+    return soon
+
+
+def _ahead(after: dict[str, int], *summaries: tuple) -> dict[str, int]:
+    return _soon(summaries, after)
+
+
+# Where planning stands before a block: the lines of its file before it, the keys whose
+# stream an earlier block left open, and the file of the block before.
+_State = tuple[int, frozenset, int]
+
+
+def _plan(state: _State, after: dict[str, int], files: list[int], *summaries: tuple) -> tuple:
+    """For each block of a group, given the state before the group and what comes soon
+    after it: (lines of its file before it, keys carried into it, its keys that finished
+    without a usage report and come again soon); and the state after the group.
+
+    A stream a block saw stays open if a choice has not finished, or if it finished
+    without a usage report and its key comes again within LINGER lines (the single-machine
+    engine waits as long for the report); a stream it did not see stays as it was."""
+    plans = []
+    base, carried, previous = state
+    for n, (file_no, summary) in enumerate(zip(files, summaries)):
+        lines, keys, unfinished, unreported = summary
+        base = base if file_no == previous else 0
+        soon = _soon(summaries[n + 1 :], after)
+        again = frozenset(k for k in unreported if k in soon)
+        plans.append((base, carried, again))
+        carried = carried.difference(k for k, _ in keys).union(unfinished, again)
+        base += lines
+        previous = file_no
+    return plans, (base, carried, previous)
+
+
+def _state_after(plans: tuple) -> _State:
+    return plans[1]
+
+
+def _split(
+    block: PartialBlock,
+    plans: tuple,
+    n: int,
+    path: str,
+    file_no: int,
+    block_no: int,
     nbuckets: int,
 ) -> dict[str, Any]:
-    data = _read_block(path, start, end, compression)
-    keys, firsts, states, lines, bad = partial_block(data, key=key, chunk=chunk)
-    buckets: list[list[tuple[str, int, int, int, bytes]]] = [[] for _ in range(nbuckets)]
-    for k, first, state in zip(keys, firsts, states):
-        buckets[_bucket(k, nbuckets)].append((k, file_no, block_no, first, state))
+    base, carried, again = plans[0][n]
+    columns, pieces = block.split(carried, set(again), path, base)
+    buckets: list[list[tuple]] = [[] for _ in range(nbuckets)]
+    for k, first, ends_with_usage, _ended, state in pieces:
+        line = base + first + 1
+        buckets[_bucket(k, nbuckets)].append((k, file_no, block_no, line, ends_with_usage, state))
+    bad = [
+        (file_no, block_no, base + line + 1, col, msg, raw) for line, col, msg, raw in block.bad()
+    ]
     return {
-        "lines": lines,
-        "bad": [(file_no, block_no, line, col, msg, raw) for line, col, msg, raw in bad],
-        # One bytes object per bucket: the shuffle moves a buffer, not thousands of objects.
+        "rows": _frame(columns),
+        "bad": bad,
+        # One bytes object per bucket: the shuffle moves a buffer, not many objects.
         "buckets": [pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL) for b in buckets],
     }
-
-
-def _lines(result: dict[str, Any]) -> int:
-    return result["lines"]
 
 
 def _bad(result: dict[str, Any]) -> list:
     return result["bad"]
 
 
+def _rows(result: dict[str, Any], _errors_checked: int) -> Any:
+    """A task's rows, once the bad lines of every task have been handled."""
+    return result["rows"]
+
+
 def _take_bucket(result: dict[str, Any], b: int) -> bytes:
     return result["buckets"][b]
-
-
-def _bases(blocks: list[tuple[int, int]], *counts: int) -> dict[tuple[int, int], int]:
-    """The number of lines before each block of its file."""
-    bases: dict[tuple[int, int], int] = {}
-    seen: dict[int, int] = {}
-    for (file_no, block_no), n in zip(blocks, counts):
-        bases[(file_no, block_no)] = seen.get(file_no, 0)
-        seen[file_no] = seen.get(file_no, 0) + n
-    return bases
 
 
 def _parse_error(source: str, line: int, column: int, message: str) -> ParseError:
@@ -192,13 +265,7 @@ def _parse_error(source: str, line: int, column: int, message: str) -> ParseErro
     return err
 
 
-def _errors(
-    mode: str,
-    quarantine: str | None,
-    paths: list[str],
-    bases: dict[tuple[int, int], int],
-    *bads: list,
-) -> int:
+def _errors(mode: str, quarantine: str | None, paths: list[str], *bads: list) -> int:
     """Handles the bad lines of every block, in input order: raises at the first, or writes
     them all to the quarantine file. Returns how many there were."""
     import fsspec
@@ -210,8 +277,8 @@ def _errors(
     if mode == "raise":
         for r in records:
             if r[1] >= 0:
-                file_no, block_no, line, col, msg, _ = r
-                raise _parse_error(paths[file_no], bases[(file_no, block_no)] + line + 1, col, msg)
+                file_no, _, line, col, msg, _ = r
+                raise _parse_error(paths[file_no], line, col, msg)
         return 0
     if mode == "quarantine":
         assert quarantine is not None
@@ -233,27 +300,16 @@ def _frame(columns: dict[str, list]) -> Any:
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _reduce(
-    paths: list[str],
-    bases: dict[tuple[int, int], int],
-    _errors_checked: int,
-    *parts: list,
-) -> Any:
-    streams: dict[str, list[tuple[int, int, int, bytes]]] = {}
+def _reduce(paths: list[str], _errors_checked: int, *parts: bytes) -> Any:
+    keys: dict[str, list[tuple[int, int, int, bool, bytes]]] = {}
     for part in parts:
-        for k, file_no, block_no, first, state in pickle.loads(part):
-            streams.setdefault(k, []).append((file_no, block_no, first, state))
-    ordered = []
-    for pieces in streams.values():
-        pieces.sort(key=lambda p: (p[0], p[1]))
-        file_no, block_no, first, _ = pieces[0]
-        line = bases[(file_no, block_no)] + first + 1
-        ordered.append((file_no, line, [p[3] for p in pieces]))
-    ordered.sort(key=lambda s: (s[0], s[1]))
-    columns = partial_rows(
-        [s[2] for s in ordered], [paths[s[0]] for s in ordered], [s[1] for s in ordered]
-    )
-    return _frame(columns)
+        for k, file_no, block_no, line, ends_with_usage, state in pickle.loads(part):
+            keys.setdefault(k, []).append((file_no, block_no, line, ends_with_usage, state))
+    groups = []
+    for pieces in keys.values():
+        pieces.sort(key=lambda p: p[:3])
+        groups.append([(p[4], p[3], p[0], p[2]) for p in pieces])
+    return _frame(partial_rows(groups, paths))
 
 
 def _sse_file(
@@ -263,7 +319,7 @@ def _sse_file(
     key: str | None,
     chunk: str | None,
     errors: str,
-) -> tuple[Any, list]:
+) -> dict[str, Any]:
     """A whole SSE file through the single-machine engine (its streams end in the file)."""
     import fsspec
 
@@ -301,19 +357,7 @@ def _sse_file(
             "source",
             pa.array([path] * len(table), pa.string()),
         )
-    return table.to_pandas(types_mapper=pd.ArrowDtype), bad
-
-
-def _first(pair: tuple) -> Any:
-    return pair[0]
-
-
-def _second(pair: tuple) -> Any:
-    return pair[1]
-
-
-def _after(frame: Any, _errors_checked: int) -> Any:
-    return frame
+    return {"rows": table.to_pandas(types_mapper=pd.ArrowDtype), "bad": bad}
 
 
 def merge_logs(
@@ -339,12 +383,16 @@ def merge_logs(
     ``FILE:LINE:COL: message`` for the first bad line in input order), ``"skip"``, or
     ``"quarantine"``: every bad line is written verbatim, in input order, to
     ``quarantine`` (a local path or fsspec URL that the workers can write) by one task,
-    before any partition is returned. ``partitions``: reduce tasks (default: the number
-    of blocks, at most ``DEFAULT_PARTITIONS``).
+    before any partition is returned. ``partitions``: reduce tasks (default: one per 8
+    blocks, at most ``DEFAULT_PARTITIONS``).
 
-    Unlike the single-machine engine, a key is one stream for the whole input: a key
-    reused after its stream finished (not the case for chunk ids) merges into that stream.
-    Rows come partition by partition, each partition in order of (file, first line).
+    Streams end as in ``merge_log``: at a usage report once every choice has finished,
+    and a key reused after that starts a new stream; a stream that finished every choice
+    but reported no usage ends if no chunk of its key comes within ``LINGER`` lines (the
+    single-machine engine counts records and checks now and then, so a key reused right
+    about then may be split differently). Rows come partition by partition: one per block
+    (the streams it held whole), then the reduce partitions (the streams that crossed
+    blocks), then one per SSE file; each in order of (file, first line).
     """
     import dask
     import dask.dataframe as dd
@@ -381,29 +429,47 @@ def merge_logs(
 
     if partitions is not None and partitions < 1:
         raise ValueError("partitions must be at least 1")
-    nbuckets = partitions or max(1, min(len(jsonl_blocks), DEFAULT_PARTITIONS))
-    maps = [
-        delayed(_map_block, pure=True)(
-            path, file_no, block_no, start, end, compression, key, chunk, nbuckets
-        )
-        for path, file_no, block_no, start, end, compression in jsonl_blocks
+    nbuckets = partitions or max(1, min(-(-len(jsonl_blocks) // 8), DEFAULT_PARTITIONS))
+    blocks = [
+        delayed(_map_block, pure=True)(path, start, end, compression, key, chunk)
+        for path, _, _, start, end, compression in jsonl_blocks
     ]
-    block_ids = [(file_no, block_no) for _, file_no, block_no, *_ in jsonl_blocks]
-    bases = delayed(_bases, pure=True)(block_ids, *[delayed(_lines)(m) for m in maps])
+    summaries = [delayed(_summary, pure=True)(b) for b in blocks]
+    # Planning runs on groups of blocks: one task sees a group's summaries (not all of
+    # them, which for a big input would not fit one task), and what comes soon after the
+    # group is found from the last group back.
+    groups = [
+        range(g, min(g + _PLAN_GROUP, len(blocks))) for g in range(0, len(blocks), _PLAN_GROUP)
+    ]
+    afters: list[Any] = [{}] * len(groups)
+    for g in range(len(groups) - 2, -1, -1):
+        following = [summaries[n] for n in groups[g + 1]]
+        afters[g] = delayed(_ahead, pure=True)(afters[g + 1], *following)
+    state: Any = (0, frozenset(), -1)
+    splits = []
+    for group, after in zip(groups, afters):
+        file_nos = [jsonl_blocks[n][1] for n in group]
+        plans = delayed(_plan, pure=True)(state, after, file_nos, *[summaries[n] for n in group])
+        state = delayed(_state_after, pure=True)(plans)
+        for i, n in enumerate(group):
+            path, file_no, block_no, *_ = jsonl_blocks[n]
+            splits.append(
+                delayed(_split, pure=True)(blocks[n], plans, i, path, file_no, block_no, nbuckets)
+            )
     sse = [
         delayed(_sse_file, pure=True)(path, file_no, compression, key, chunk, errors)
         for path, file_no, compression in sse_files
     ]
-    bads = [delayed(_bad)(m) for m in maps] + [delayed(_second)(s) for s in sse]
+    bads = [delayed(_bad)(s) for s in splits + sse]
     checked = delayed(_errors, pure=True)(
-        errors, None if quarantine is None else os.fspath(quarantine), files, bases, *bads
+        errors, None if quarantine is None else os.fspath(quarantine), files, *bads
     )
-    parts = []
-    if maps:
+    parts = [delayed(_rows)(s, checked) for s in splits]
+    if splits:
         for b in range(nbuckets):
-            pieces = [delayed(_take_bucket)(m, b) for m in maps]
-            parts.append(delayed(_reduce, pure=True)(files, bases, checked, *pieces))
-    parts += [delayed(_after)(delayed(_first)(s), checked) for s in sse]
+            pieces = [delayed(_take_bucket)(s, b) for s in splits]
+            parts.append(delayed(_reduce, pure=True)(files, checked, *pieces))
+    parts += [delayed(_rows)(s, checked) for s in sse]
     meta = _frame({name: [] for name in arrow_schema().names})
     if not parts:
         return dd.from_pandas(meta, npartitions=1)

@@ -41,6 +41,7 @@
 //! blocks of records, one merges them in input order. At most `2 * threads + 2` blocks
 //! are in flight, which with the open streams bounds the memory used.
 
+mod block;
 mod input;
 mod merger;
 mod pointer;
@@ -61,6 +62,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 
 use crate::model::Completion;
+pub use block::{combine_pieces, BlockBadRecord, MergedBlock, Piece};
 pub use pointer::Pointer;
 pub use stats::{ModelStats, Stats};
 

@@ -8,9 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::merge::Accumulator;
 use crate::model::{Chunk, Completion, Field, Mode, With};
-use crate::template::ChunkTemplate;
 
-use super::worker::{record, shard_of, Item, Options, SseRecord};
+use super::worker::{record, shard_of, usage_only, Item, Options, SseRecord, StreamLayout};
 use super::{BadRecord, LogCompletion, LogError, LINGER};
 
 /// What the reader sends every merging thread.
@@ -94,12 +93,7 @@ struct Open {
     last_seen: u64,
     /// `(choice index, finished)` as the chunks told.
     choices: Vec<(u32, bool)>,
-    /// The layout of the stream's last chunk.
-    template: Option<ChunkTemplate>,
-    /// Chunks that did and did not fit the template: recording one costs about a parse,
-    /// so a stream whose layout keeps changing stops recording.
-    fits: u32,
-    misfits: u32,
+    layout: StreamLayout,
 }
 
 impl Open {
@@ -111,9 +105,7 @@ impl Open {
             order,
             last_seen: order,
             choices: Vec::new(),
-            template: None,
-            fits: 0,
-            misfits: 0,
+            layout: StreamLayout::default(),
         }
     }
 
@@ -158,11 +150,6 @@ impl Open {
             json,
         }
     }
-}
-
-fn usage_only(chunk: &Chunk<'_>) -> bool {
-    matches!(chunk.usage, Field::Value(_))
-        && chunk.choices.get().is_none_or(|choices| choices.is_empty())
 }
 
 pub(super) struct Shard {
@@ -277,24 +264,17 @@ impl Shard {
             }
             let abs = self.line_base + at + 1;
             let record_no = self.records;
-            // A chunk laid out like the last one of its stream: only what changed is read.
             if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
                 if let Some(open) = self.open.get_mut(key) {
-                    if let Some(mut template) = open.template.take() {
-                        let filled = template.fill(text).map(Arc::clone);
-                        if let Some(chunk) = filled {
-                            open.fits += 1;
-                            open.template = Some(template);
-                            out.chunks += 1;
-                            open.add(&chunk, record_no);
-                            let ended = usage_only(&chunk) && open.acc.is_finished();
-                            drop(chunk);
-                            if ended {
-                                self.end(key, at, out);
-                            }
-                            continue;
+                    if let Some(chunk) = open.layout.fill(text) {
+                        out.chunks += 1;
+                        open.add(&chunk, record_no);
+                        let ended = usage_only(&chunk) && open.acc.is_finished();
+                        drop(chunk);
+                        if ended {
+                            self.end(key, at, out);
                         }
-                        open.misfits += 1;
+                        continue;
                     }
                 }
             }
@@ -309,8 +289,8 @@ impl Shard {
                             .or_insert_with(|| Open::new(source, abs, record_no)),
                     };
                     open.add(&chunk, record_no);
-                    if options.chunk.is_none() && open.misfits <= 2 * open.fits + 2 {
-                        open.template = ChunkTemplate::record(text, &chunk);
+                    if options.chunk.is_none() {
+                        open.layout.learn(text, &chunk);
                     }
                     if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, at, out);

@@ -1,10 +1,12 @@
 //! One record: found, keyed, parsed.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::errors::{ParseError, Position};
-use crate::model::Chunk;
+use crate::model::{Chunk, Field};
 use crate::parse::parse;
+use crate::template::ChunkTemplate;
 
 use super::pointer::{key_text, Pointer};
 
@@ -163,5 +165,46 @@ fn describe(e: &ParseError) -> String {
         e.message.clone()
     } else {
         format!("{} (at {})", e.message, e.path)
+    }
+}
+
+/// A usage report with no choices: what ends a stream once every choice has finished.
+pub(super) fn usage_only(chunk: &Chunk<'_>) -> bool {
+    matches!(chunk.usage, Field::Value(_))
+        && chunk.choices.get().is_none_or(|choices| choices.is_empty())
+}
+
+/// The layout of a stream's last chunk, to read its next chunk through.
+#[derive(Default)]
+pub(super) struct StreamLayout {
+    template: Option<ChunkTemplate>,
+    /// Chunks that did and did not fit the template: recording one costs about a parse,
+    /// so a stream whose layout keeps changing stops recording.
+    fits: u32,
+    misfits: u32,
+}
+
+impl StreamLayout {
+    /// The chunk `text` parses to, if it has the stream's last layout (only what changed
+    /// is read).
+    pub fn fill(&mut self, text: &[u8]) -> Option<Arc<Chunk<'static>>> {
+        let template = self.template.as_mut()?;
+        match template.fill(text) {
+            Some(chunk) => {
+                self.fits += 1;
+                Some(Arc::clone(chunk))
+            }
+            None => {
+                self.misfits += 1;
+                None
+            }
+        }
+    }
+
+    /// Learns the layout of `chunk`, just parsed in full from `text`.
+    pub fn learn(&mut self, text: &[u8], chunk: &Chunk<'_>) {
+        if self.misfits <= 2 * self.fits + 2 {
+            self.template = ChunkTemplate::record(text, chunk);
+        }
     }
 }

@@ -166,8 +166,11 @@ impl Accumulator {
     /// `stream_options.include_usage`) is never "finished" here; its end is `data: [DONE]`
     /// or the end of the input, which the caller sees.
     pub fn is_finished(&self) -> bool {
-        !self.choices.is_empty()
-            && self.choices.iter().all(ChoiceState::is_finished)
-            && self.usage.is_some()
+        self.choices_finished() && self.usage.is_some()
+    }
+
+    /// At least one choice, and every choice has a non-empty `finish_reason`.
+    pub fn choices_finished(&self) -> bool {
+        !self.choices.is_empty() && self.choices.iter().all(ChoiceState::is_finished)
     }
 }

@@ -298,6 +298,11 @@ impl PartialAccumulator {
         self.acc.is_finished()
     }
 
+    /// See [`Accumulator::choices_finished`].
+    pub fn choices_finished(&self) -> bool {
+        self.acc.choices_finished()
+    }
+
     /// See [`Accumulator::completion`].
     pub fn completion(&self) -> crate::model::Completion<'static> {
         self.acc.completion()

@@ -1,20 +1,16 @@
-//! Partial merge states of log blocks, for engines that split a log over many workers
-//! (`chatchunk.dask`): a block of JSONL records becomes one partial state per stream key,
-//! and the states of one key, combined in input order, become the rows `merge_log_arrow`
-//! has for that stream.
+//! Log blocks merged on their own, for engines that spread a log over many workers
+//! (`chatchunk.dask`): `partial_block` merges a block into pieces (`crate::log::block`);
+//! the streams that begin and end in the block become rows where they are, the others
+//! travel as partial states and `partial_rows` combines them in input order.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::errors::Position;
-use crate::log::{LogCompletion, Pointer};
+use crate::log::{combine_pieces, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer};
 use crate::merge::{PartialAccumulator, PartialError};
-use crate::model::Chunk;
-use crate::parse::parse;
 
 fn pointer(text: Option<&str>) -> PyResult<Option<Pointer>> {
     text.map(Pointer::parse)
@@ -22,191 +18,213 @@ fn pointer(text: Option<&str>) -> PyResult<Option<Pointer>> {
         .map_err(PyValueError::new_err)
 }
 
-/// The grouping key a value stands for: a string's text, the JSON text of anything else,
-/// `""` for null (as the log engine does).
-fn key_text(value: &[u8]) -> Result<Cow<'_, str>, String> {
-    if value == b"null" {
-        return Ok(Cow::Borrowed(""));
-    }
-    if value.first() == Some(&b'"') {
-        return serde_json::from_slice::<String>(value)
-            .map(Cow::Owned)
-            .map_err(|e| e.to_string());
-    }
-    std::str::from_utf8(value)
-        .map(Cow::Borrowed)
-        .map_err(|e| e.to_string())
-}
-
-/// A bad record: its column on the line and what is wrong with it.
-type Bad = (u64, String);
-
-/// One JSONL record: its key and chunk, or why it is bad (as the log engine decides).
-fn record<'a>(
-    text: &'a [u8],
-    key_at: Option<&Pointer>,
-    chunk_at: Option<&Pointer>,
-) -> Result<(Cow<'a, str>, Chunk<'a>), Bad> {
-    let bad = |offset: usize, message: String| (Position::at(text, offset).column, message);
-    if key_at.is_some() || chunk_at.is_some() {
-        if let Err(e) = std::str::from_utf8(text) {
-            return Err(bad(e.valid_up_to(), "invalid UTF-8".to_owned()));
-        }
-    }
-    let (chunk_text, start) = match chunk_at {
-        None => (text, 0),
-        Some(p) => match p.locate(text) {
-            Ok(Some((start, end))) => (&text[start..end], start),
-            Ok(None) => return Err(bad(0, format!("no chunk at {}", p.as_str()))),
-            Err(message) => return Err(bad(0, format!("invalid record: {message}"))),
-        },
-    };
-    let chunk = match parse::<Chunk>(chunk_text, false) {
-        Ok(chunk) => chunk,
-        Err(e) => {
-            let offset = e.position.map_or(0, |p| p.offset as usize);
-            let message = if e.path == "$" {
-                e.message.clone()
-            } else {
-                format!("{} (at {})", e.message, e.path)
-            };
-            return Err(bad(start + offset, message));
-        }
-    };
-    let key = match key_at {
-        None => chunk.id.get().map_or(Cow::Borrowed(""), |id| id.0.clone()),
-        Some(p) => match p.locate(text) {
-            Ok(Some((start, end))) => match key_text(&text[start..end]) {
-                Ok(key) => key,
-                Err(message) => return Err(bad(start, format!("invalid key: {message}"))),
-            },
-            Ok(None) => Cow::Borrowed(""),
-            Err(message) => return Err(bad(0, format!("invalid record: {message}"))),
-        },
-    };
-    Ok((key, chunk))
-}
-
-/// What `partial_block` returns: per key (in order of first record) its first line (0-based
-/// in the block) and state; the number of lines in the block; the bad records as (line,
-/// column, message, raw bytes).
-type BlockOut<'py> = (
-    Vec<String>,
-    Vec<u64>,
-    Vec<Bound<'py, PyBytes>>,
-    u64,
-    Vec<(u64, u64, String, Bound<'py, PyBytes>)>,
-);
-
-/// Merges the JSONL records of one block (whole lines) into one partial state per key.
-#[pyfunction]
-#[pyo3(signature = (data, *, key = None, chunk = None))]
-pub fn partial_block<'py>(
-    py: Python<'py>,
-    data: &[u8],
-    key: Option<&str>,
-    chunk: Option<&str>,
-) -> PyResult<BlockOut<'py>> {
-    let key_at = pointer(key)?;
-    let chunk_at = pointer(chunk)?;
-    type Work = (
-        Vec<(String, u64, PartialAccumulator)>,
-        u64,
-        Vec<(u64, u64, String, (usize, usize))>,
-    );
-    let work = || -> Work {
-        let mut slots: HashMap<String, usize> = HashMap::new();
-        let mut states: Vec<(String, u64, PartialAccumulator)> = Vec::new();
-        let mut bad = Vec::new();
-        let mut start = 0;
-        let mut line = 0u64;
-        while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-            let raw = &data[start..end];
-            let at = line;
-            let raw_at = (start, end);
-            start = end + 1;
-            line += 1;
-            if raw.trim_ascii().is_empty() {
-                continue;
-            }
-            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
-            match record(text, key_at.as_ref(), chunk_at.as_ref()) {
-                Ok((key, chunk)) => {
-                    let slot = match slots.get(key.as_ref()) {
-                        Some(&slot) => slot,
-                        None => {
-                            slots.insert(key.clone().into_owned(), states.len());
-                            states.push((key.into_owned(), at, PartialAccumulator::new()));
-                            states.len() - 1
-                        }
-                    };
-                    states[slot].2.add(&chunk);
-                }
-                Err((column, message)) => bad.push((at, column, message, raw_at)),
-            }
-        }
-        (states, line, bad)
-    };
-    let (states, lines, bad) = py.detach(work);
-    let mut keys = Vec::with_capacity(states.len());
-    let mut firsts = Vec::with_capacity(states.len());
-    let mut blobs = Vec::with_capacity(states.len());
-    for (key, first, state) in states {
-        keys.push(key);
-        firsts.push(first);
-        blobs.push(PyBytes::new(py, &state.to_bytes()));
-    }
-    let bad = bad
-        .into_iter()
-        .map(|(line, column, message, (s, e))| {
-            (line, column, message, PyBytes::new(py, &data[s..e]))
-        })
-        .collect();
-    Ok((keys, firsts, blobs, lines, bad))
-}
-
 fn partial_error(e: PartialError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// The rows of finished streams, one row per (stream, choice), as `merge_log_arrow`'s
-/// columns: each stream given as its partial states in input order, its source and its
-/// first line.
+/// A piece as it travels: key, first line (0-based in its block), whether its last chunk
+/// was a usage-only report, whether it ended its stream, and its state's bytes.
+type PieceTuple = (String, u64, bool, bool, Vec<u8>);
+
+fn piece_tuple(p: Piece) -> PieceTuple {
+    let state = p.state.to_bytes();
+    (p.key, p.first_line, p.ends_with_usage, p.ended, state)
+}
+
+/// A bad record as Python sees it: line (0-based in the block), column, message, raw bytes.
+type BadTuple<'py> = (u64, u64, String, Bound<'py, PyBytes>);
+
+fn completion(state: PartialAccumulator, source: usize, first_line: u64) -> LogCompletion {
+    LogCompletion {
+        n_chunks: state.chunk_count(),
+        complete: state.is_finished(),
+        completion: state.into_completion(),
+        key: String::new(),
+        source,
+        first_line,
+        json: None,
+    }
+}
+
+/// What a pickled `PartialBlock` holds: its pieces, line count and bad records.
+type PickledBlock<'py> = (Vec<PieceTuple>, u64, Vec<BadTuple<'py>>);
+
+/// One block of JSONL records, merged into pieces per key. Picklable (a scheduler may move
+/// it between workers).
+#[pyclass(module = "chatchunk._core", frozen)]
+pub struct PartialBlock {
+    block: MergedBlock,
+}
+
+#[pymethods]
+impl PartialBlock {
+    /// Lines in the block, blank ones included.
+    #[getter]
+    fn lines(&self) -> u64 {
+        self.block.lines
+    }
+
+    /// Every key of the block with the line of its first record (0-based), in that order.
+    fn keys(&self) -> Vec<(&str, u64)> {
+        self.block.keys().collect()
+    }
+
+    /// The keys whose stream may be open at the end of the block: (with a choice not
+    /// finished, finished without a usage report).
+    fn open_keys(&self) -> (Vec<&str>, Vec<&str>) {
+        self.block.open_keys()
+    }
+
+    /// The block's bad records.
+    fn bad<'py>(&self, py: Python<'py>) -> Vec<BadTuple<'py>> {
+        self.block
+            .bad
+            .iter()
+            .map(|r| {
+                let raw = PyBytes::new(py, &r.raw);
+                (r.line, r.column, r.message.clone(), raw)
+            })
+            .collect()
+    }
+
+    /// Splits the block (see `MergedBlock::split`): the rows (as `merge_log_arrow`'s
+    /// columns) of the streams it holds whole, and the pieces of the others as `(key,
+    /// first_line, ends_with_usage, ended, state)`. `carried`: the keys an earlier block
+    /// left open; `ahead`: the keys that come again soon after the block; `line_base`: the
+    /// number of lines of the file before the block.
+    fn split<'py>(
+        &self,
+        py: Python<'py>,
+        carried: HashSet<String>,
+        ahead: HashSet<String>,
+        source: String,
+        line_base: u64,
+    ) -> PyResult<(Bound<'py, PyDict>, Vec<PieceTuple>)> {
+        let (rows, pieces) = py.detach(|| {
+            let (whole, travelling) = self.block.split(&carried, &ahead);
+            let rows: Vec<_> = whole
+                .into_iter()
+                .map(|(state, line)| completion(state, 0, line_base + line + 1))
+                .collect();
+            let pieces: Vec<PieceTuple> = travelling.into_iter().map(piece_tuple).collect();
+            (rows, pieces)
+        });
+        let columns = super::logs::columns(py, &[source], &rows)?;
+        Ok((columns, pieces))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledBlock<'py>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let pieces = this.block.pieces.iter().cloned().map(piece_tuple).collect();
+        let rebuild = py.import("chatchunk._core")?.getattr("_partial_block")?;
+        Ok((rebuild, (pieces, this.block.lines, this.bad(py))))
+    }
+
+    /// Roughly the memory held, for schedulers that weigh what they move.
+    fn __sizeof__(&self) -> usize {
+        self.block
+            .pieces
+            .iter()
+            .map(|p| 256 + p.key.len() + 64 * p.state.chunk_count() as usize)
+            .sum::<usize>()
+            + self
+                .block
+                .bad
+                .iter()
+                .map(|r| 64 + r.raw.len())
+                .sum::<usize>()
+    }
+}
+
+/// Merges one block of JSONL records (whole lines) into pieces per key.
+#[pyfunction]
+#[pyo3(signature = (data, *, key = None, chunk = None))]
+pub fn partial_block(
+    py: Python<'_>,
+    data: &[u8],
+    key: Option<&str>,
+    chunk: Option<&str>,
+) -> PyResult<PartialBlock> {
+    let key_at = pointer(key)?;
+    let chunk_at = pointer(chunk)?;
+    let block = py.detach(|| MergedBlock::merge(data, key_at, chunk_at));
+    Ok(PartialBlock { block })
+}
+
+/// A `PartialBlock` from its pickled form.
+#[pyfunction]
+pub fn _partial_block(
+    pieces: Vec<PieceTuple>,
+    lines: u64,
+    bad: Vec<(u64, u64, String, Vec<u8>)>,
+) -> PyResult<PartialBlock> {
+    let pieces = pieces
+        .into_iter()
+        .map(|(key, first_line, ends_with_usage, ended, state)| {
+            Ok(Piece {
+                key,
+                first_line,
+                state: PartialAccumulator::from_bytes(&state)?,
+                ends_with_usage,
+                ended,
+            })
+        })
+        .collect::<Result<Vec<_>, PartialError>>()
+        .map_err(partial_error)?;
+    let bad = bad
+        .into_iter()
+        .map(|(line, column, message, raw)| BlockBadRecord {
+            line,
+            column,
+            message,
+            raw,
+        })
+        .collect();
+    Ok(PartialBlock {
+        block: MergedBlock { pieces, lines, bad },
+    })
+}
+
+/// A piece after the shuffle: state, ends_with_usage, source, first line in the file.
+type TravelledPiece = (Vec<u8>, bool, usize, u64);
+
+/// The rows of the streams that crossed blocks, as `merge_log_arrow`'s columns, in order of
+/// (source, first line). `keys` holds, per key, its pieces in input order as `(state,
+/// ends_with_usage, source, first_line)` (`source` indexes `sources`, `first_line` is
+/// 1-based in the file); they are combined into streams by the single-machine end rule.
 #[pyfunction]
 pub fn partial_rows<'py>(
     py: Python<'py>,
-    streams: Vec<Vec<Vec<u8>>>,
+    keys: Vec<Vec<TravelledPiece>>,
     sources: Vec<String>,
-    first_lines: Vec<u64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    if sources.len() != streams.len() || first_lines.len() != streams.len() {
-        return Err(PyValueError::new_err(
-            "streams, sources and first_lines must have the same length",
-        ));
+    if let Some(&(_, _, source, _)) = keys.iter().flatten().find(|p| p.2 >= sources.len()) {
+        return Err(PyValueError::new_err(format!(
+            "source {source} is out of range: there are {} sources",
+            sources.len()
+        )));
     }
     let items = py
         .detach(|| {
-            streams
-                .iter()
-                .zip(&first_lines)
-                .enumerate()
-                .map(|(row, (states, &first_line))| {
-                    let mut acc = PartialAccumulator::new();
-                    for state in states {
-                        acc.extend(&PartialAccumulator::from_bytes(state)?);
-                    }
-                    Ok(LogCompletion {
-                        n_chunks: acc.chunk_count(),
-                        complete: acc.is_finished(),
-                        completion: acc.into_completion(),
-                        key: String::new(),
-                        source: row,
-                        first_line,
-                        json: None,
+            let mut items = Vec::new();
+            for pieces in keys {
+                let pieces = pieces
+                    .into_iter()
+                    .map(|(state, ends, source, line)| {
+                        Ok((
+                            PartialAccumulator::from_bytes(&state)?,
+                            ends,
+                            (source, line),
+                        ))
                     })
-                })
-                .collect::<Result<Vec<_>, PartialError>>()
+                    .collect::<Result<Vec<_>, PartialError>>()?;
+                for (state, (source, line)) in combine_pieces(pieces) {
+                    items.push(completion(state, source, line));
+                }
+            }
+            items.sort_by_key(|i| (i.source, i.first_line));
+            Ok(items)
         })
         .map_err(partial_error)?;
     super::logs::columns(py, &sources, &items)

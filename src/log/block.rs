@@ -1,0 +1,431 @@
+//! One block of JSONL records merged on its own, for engines that spread a log over many
+//! workers (`chatchunk.dask`).
+//!
+//! A block is cut from a log at line boundaries, so a stream may have begun in an earlier
+//! block or go on in a later one. Within the block, records are merged per key (templates
+//! included) into [`Piece`]s, and a piece ends at every usage-only chunk: whether that
+//! chunk ends its stream (the single-machine rule: once every choice has finished) may
+//! depend on what earlier blocks hold. [`combine_pieces`] applies the rule to the combined
+//! states, in input order; [`MergedBlock::split`] does so at once for the keys that no
+//! earlier block left open, so only the streams that cross blocks travel.
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
+use crate::merge::PartialAccumulator;
+
+use super::worker::{record, usage_only, Item, Options, StreamLayout};
+use super::Pointer;
+
+/// A key's records in one block, merged, up to the end of their stream or of the block.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub key: String,
+    /// The line of the piece's first record in the block (0-based).
+    pub first_line: u64,
+    pub state: PartialAccumulator,
+    /// The last chunk was a usage report without choices (the piece ended there).
+    pub ends_with_usage: bool,
+    /// The piece ended its stream whatever came before: `ends_with_usage`, and its own
+    /// state was finished.
+    pub ended: bool,
+}
+
+/// A record of the block that is not a chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockBadRecord {
+    /// 0-based line in the block.
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MergedBlock {
+    /// In order of their first record.
+    pub pieces: Vec<Piece>,
+    /// Lines in the block, blank ones included.
+    pub lines: u64,
+    pub bad: Vec<BlockBadRecord>,
+}
+
+impl MergedBlock {
+    /// Merges `data`, whole JSONL lines (the last may lack its line end). `key` and `chunk`
+    /// locate the grouping key and the chunk in each record, as for the log engine.
+    pub fn merge(data: &[u8], key: Option<Pointer>, chunk: Option<Pointer>) -> MergedBlock {
+        let options = Options::new(key, chunk);
+        let mut block = MergedBlock::default();
+        // The piece each key's records go to, and the layout of its last chunk.
+        let mut open: HashMap<String, (usize, StreamLayout), foldhash::fast::RandomState> =
+            HashMap::default();
+        let mut start = 0;
+        let mut line = 0u64;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let raw = &data[start..end];
+            let at = line;
+            start = end + 1;
+            line += 1;
+            if raw.trim_ascii().is_empty() {
+                continue;
+            }
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let scanned = options.scan_key(text);
+            if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
+                if let Some((slot, layout)) = open.get_mut(key) {
+                    if let Some(chunk) = layout.fill(text) {
+                        let piece = &mut block.pieces[*slot];
+                        piece.state.add(&chunk);
+                        if piece.end_with(usage_only(&chunk)) {
+                            open.remove(key);
+                        }
+                        continue;
+                    }
+                }
+            }
+            match record(text, 1, scanned, &options) {
+                Item::Chunk { key, chunk } => {
+                    if !open.contains_key(key.as_ref()) {
+                        open.insert(
+                            key.clone().into_owned(),
+                            (block.pieces.len(), StreamLayout::default()),
+                        );
+                        block.pieces.push(Piece {
+                            key: key.clone().into_owned(),
+                            first_line: at,
+                            state: PartialAccumulator::new(),
+                            ends_with_usage: false,
+                            ended: false,
+                        });
+                    }
+                    let (slot, layout) = open.get_mut(key.as_ref()).expect("inserted above");
+                    let piece = &mut block.pieces[*slot];
+                    piece.state.add(&chunk);
+                    if options.chunk.is_none() {
+                        layout.learn(text, &chunk);
+                    }
+                    if piece.end_with(usage_only(&chunk)) {
+                        open.remove(key.as_ref());
+                    }
+                }
+                Item::Bad {
+                    line: _,
+                    column,
+                    message,
+                } => block.bad.push(BlockBadRecord {
+                    line: at,
+                    column,
+                    message,
+                    raw: raw.to_vec(),
+                }),
+            }
+        }
+        block.lines = line;
+        block
+    }
+
+    /// Splits the block into the streams it holds whole (with their first line) and the
+    /// pieces of the others, which travel to be combined with other blocks' pieces.
+    ///
+    /// `carried`: the keys whose stream an earlier block left open; their pieces travel.
+    /// The pieces of every other key are combined here: a stream that ends (the usage
+    /// rule) is whole; so is one that finished every choice without a usage report, if
+    /// its key is not in `ahead` (the keys that come again soon after the block, see
+    /// [`LINGER`](super::LINGER)); the rest travel.
+    pub fn split(
+        &self,
+        carried: &HashSet<String>,
+        ahead: &HashSet<String>,
+    ) -> (Vec<(PartialAccumulator, u64)>, Vec<Piece>) {
+        let mut whole = Vec::new();
+        let mut travelling = Vec::new();
+        // Per key not carried, the stream its pieces make so far.
+        let mut open: HashMap<&str, Piece, foldhash::fast::RandomState> = HashMap::default();
+        for piece in &self.pieces {
+            if carried.contains(&piece.key) {
+                travelling.push(piece.clone());
+                continue;
+            }
+            let stream = match open.entry(piece.key.as_str()) {
+                Entry::Occupied(entry) => {
+                    let stream = entry.into_mut();
+                    stream.state.extend(&piece.state);
+                    stream.ends_with_usage = piece.ends_with_usage;
+                    stream
+                }
+                Entry::Vacant(entry) => entry.insert(piece.clone()),
+            };
+            if stream.ends_with_usage && stream.state.is_finished() {
+                let stream = open.remove(piece.key.as_str()).expect("just merged");
+                whole.push((stream.state, stream.first_line));
+            }
+        }
+        for (key, stream) in open {
+            if stream.state.choices_finished() && !ahead.contains(key) {
+                whole.push((stream.state, stream.first_line));
+            } else {
+                travelling.push(stream);
+            }
+        }
+        whole.sort_by_key(|(_, line)| *line);
+        travelling.sort_by_key(|p| p.first_line);
+        (whole, travelling)
+    }
+
+    /// Every key of the block with the line of its first record, in that order.
+    pub fn keys(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut seen = HashSet::new();
+        self.pieces
+            .iter()
+            .filter(move |p| seen.insert(p.key.as_str()))
+            .map(|p| (p.key.as_str(), p.first_line))
+    }
+
+    /// The keys whose stream may be open at the end of the block, as two lists: those with
+    /// a choice not finished, and those that finished every choice but reported no usage.
+    pub fn open_keys(&self) -> (Vec<&str>, Vec<&str>) {
+        let mut last: HashMap<&str, &Piece, foldhash::fast::RandomState> = HashMap::default();
+        for piece in &self.pieces {
+            last.insert(&piece.key, piece);
+        }
+        let mut unfinished = Vec::new();
+        let mut unreported = Vec::new();
+        for piece in &self.pieces {
+            if last
+                .get(piece.key.as_str())
+                .is_some_and(|p| std::ptr::eq(*p, piece))
+                && !piece.ended
+            {
+                if piece.state.choices_finished() {
+                    unreported.push(piece.key.as_str());
+                } else {
+                    unfinished.push(piece.key.as_str());
+                }
+            }
+        }
+        (unfinished, unreported)
+    }
+}
+
+impl Piece {
+    /// Notes whether the chunk just merged was a usage-only report; returns whether that
+    /// ended the piece.
+    fn end_with(&mut self, usage_only: bool) -> bool {
+        self.ends_with_usage = usage_only;
+        self.ended = usage_only && self.state.is_finished();
+        usage_only
+    }
+}
+
+/// The streams that one key's pieces, in input order, make: a stream ends with a piece
+/// whose last chunk is a usage-only report once the combined state is finished (the
+/// single-machine engine's rule), and the next piece starts another. Each stream comes
+/// with the tag of its first piece.
+pub fn combine_pieces<T>(
+    pieces: impl IntoIterator<Item = (PartialAccumulator, bool, T)>,
+) -> Vec<(PartialAccumulator, T)> {
+    let mut streams: Vec<(PartialAccumulator, T)> = Vec::new();
+    let mut open = false;
+    for (state, ends_with_usage, tag) in pieces {
+        match streams.last_mut() {
+            Some((acc, _)) if open => acc.extend(&state),
+            _ => streams.push((state, tag)),
+        }
+        let acc = &streams.last().expect("a stream was just pushed").0;
+        open = !(ends_with_usage && acc.is_finished());
+    }
+    streams
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::Accumulator;
+    use crate::model::{Chunk, Mode, With};
+    use crate::parse::parse;
+
+    const ID: &str = "chatcmpl-1";
+
+    fn line(id: &str, body: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","object":"chat.completion.chunk","created":1,"model":"m",{body}}}"#
+        )
+    }
+
+    fn content(id: &str, text: &str) -> String {
+        line(
+            id,
+            &format!(
+                r#""choices":[{{"index":0,"delta":{{"content":"{text}"}},"finish_reason":null}}]"#
+            ),
+        )
+    }
+
+    fn finish(id: &str) -> String {
+        line(
+            id,
+            r#""choices":[{"index":0,"delta":{},"finish_reason":"stop"}]"#,
+        )
+    }
+
+    fn usage(id: &str) -> String {
+        line(
+            id,
+            r#""choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}"#,
+        )
+    }
+
+    fn json(acc: &PartialAccumulator) -> String {
+        serde_json::to_string(&With(&acc.completion(), Mode::Lossless)).unwrap()
+    }
+
+    fn single_pass(lines: &[String]) -> String {
+        let mut acc = Accumulator::new();
+        for l in lines {
+            acc.add(&parse::<Chunk>(l.as_bytes(), false).unwrap());
+        }
+        serde_json::to_string(&With(&acc.completion(), Mode::Lossless)).unwrap()
+    }
+
+    fn open(block: &MergedBlock) -> Vec<&str> {
+        let (mut unfinished, unreported) = block.open_keys();
+        unfinished.extend(unreported);
+        unfinished
+    }
+
+    fn block(lines: &[String]) -> MergedBlock {
+        MergedBlock::merge(lines.join("\n").as_bytes(), None, None)
+    }
+
+    #[test]
+    fn a_stream_cut_at_every_line_combines_to_the_single_pass() {
+        let mut lines = vec![content(ID, "a")];
+        lines.extend((0..6).map(|i| content(ID, &format!("w{i} "))));
+        lines.push(finish(ID));
+        lines.push(usage(ID));
+        for cut in 1..lines.len() {
+            let (a, b) = (block(&lines[..cut]), block(&lines[cut..]));
+            assert_eq!(open(&a), [ID]);
+            if cut + 1 < lines.len() {
+                assert!(open(&b).is_empty(), "cut at {cut}");
+            } else {
+                // The usage report alone: only the combined state knows every choice
+                // finished, so the piece stays open and the combination ends it.
+                assert_eq!(open(&b), [ID]);
+            }
+            let pieces = a.pieces.into_iter().chain(b.pieces);
+            let streams = combine_pieces(pieces.map(|p| (p.state, p.ends_with_usage, p.key)));
+            assert_eq!(streams.len(), 1);
+            assert!(streams[0].0.is_finished());
+            assert_eq!(json(&streams[0].0), single_pass(&lines), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_key_reused_after_its_stream_ended_starts_a_new_piece() {
+        let lines = [
+            content(ID, "one"),
+            finish(ID),
+            usage(ID),
+            content(ID, "two"),
+        ];
+        let b = block(&lines);
+        assert_eq!(b.pieces.len(), 2);
+        assert!(b.pieces[0].ended);
+        assert_eq!((b.pieces[1].first_line, b.pieces[1].ended), (3, false));
+        assert_eq!(b.open_keys(), (vec![ID], vec![]));
+        assert_eq!(b.keys().collect::<Vec<_>>(), [(ID, 0)]);
+    }
+
+    #[test]
+    fn combining_ends_a_stream_only_once_the_combined_state_is_finished() {
+        // The finish reason is in the first piece, the usage report in the second: only
+        // combined is the stream finished, and the third piece is a new stream.
+        let first = block(&[content(ID, "x"), finish(ID)]);
+        let second = block(&[usage(ID)]);
+        assert!(!second.pieces[0].ended);
+        let third = block(&[content(ID, "again")]);
+        let pieces = [first, second, third]
+            .into_iter()
+            .enumerate()
+            .flat_map(|(n, b)| {
+                b.pieces
+                    .into_iter()
+                    .map(move |p| (p.state, p.ends_with_usage, n))
+            });
+        let streams = combine_pieces(pieces);
+        assert_eq!(streams.iter().map(|s| s.1).collect::<Vec<_>>(), [0, 2]);
+        assert!(streams[0].0.is_finished());
+        assert_eq!(streams[0].0.chunk_count(), 3);
+        assert!(!streams[1].0.is_finished());
+    }
+
+    #[test]
+    fn split_keeps_whole_streams_and_sends_the_others() {
+        let (a, b, c) = ("chatcmpl-a", "chatcmpl-b", "chatcmpl-c");
+        let lines = [
+            content(b, "late "),
+            content(a, "x"),
+            content(c, "open"),
+            finish(a),
+            finish(b),
+            usage(a),
+            usage(b),
+            content(a, "again"),
+            finish(a),
+            usage(a),
+        ];
+        let block = block(&lines);
+        let carried = HashSet::from([b.to_owned()]);
+        let (whole, travelling) = block.split(&carried, &HashSet::new());
+        // `a` twice (its key reused after the end), `b` carried in, `c` still open.
+        assert_eq!(whole.iter().map(|w| w.1).collect::<Vec<_>>(), [1, 7]);
+        assert!(whole.iter().all(|w| w.0.is_finished()));
+        let sent: Vec<_> = travelling
+            .iter()
+            .map(|p| (p.key.as_str(), p.first_line))
+            .collect();
+        assert_eq!(sent, [(b, 0), (c, 2)]);
+        // A usage report alone ends a piece that only the combination can judge.
+        let (whole, travelling) =
+            MergedBlock::merge(usage(a).as_bytes(), None, None).split(&carried, &carried);
+        assert!(whole.is_empty());
+        assert!(travelling[0].ends_with_usage && !travelling[0].ended);
+    }
+
+    #[test]
+    fn a_stream_without_usage_report_is_whole_unless_the_next_block_has_its_key() {
+        let lines = [content(ID, "x"), finish(ID)];
+        let block = block(&lines);
+        assert_eq!(block.open_keys(), (vec![], vec![ID]));
+        let (whole, travelling) = block.split(&HashSet::new(), &HashSet::new());
+        assert_eq!((whole.len(), travelling.len()), (1, 0));
+        assert!(whole[0].0.choices_finished() && !whole[0].0.is_finished());
+        let ahead = HashSet::from([ID.to_owned()]);
+        let (whole, travelling) = block.split(&HashSet::new(), &ahead);
+        assert_eq!((whole.len(), travelling.len()), (0, 1));
+    }
+
+    #[test]
+    fn bad_lines_are_kept_with_their_line_and_column() {
+        let lines = [
+            content(ID, "a"),
+            "{\"id\": oops".to_owned(),
+            String::new(),
+            "[1]".to_owned(),
+        ];
+        let b = block(&lines);
+        assert_eq!(b.lines, 4);
+        let got: Vec<_> = b
+            .bad
+            .iter()
+            .map(|r| (r.line, r.column, r.raw.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, 8, b"{\"id\": oops".to_vec()), (3, 1, b"[1]".to_vec())]
+        );
+        assert_eq!(b.pieces.len(), 1);
+    }
+}
