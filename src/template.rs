@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, LogProbs, Text};
+use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, LogProbs, Text, Usage};
 use crate::parse::FastParse;
 use crate::parse::Reader;
 
@@ -33,6 +33,8 @@ enum Hole {
     Extra(usize),
     /// A choice's whole `logprobs` value: re-parsed, not just re-read.
     LogProbs(usize),
+    /// The whole `usage` value (vLLM reports it on every chunk, its counts growing).
+    Usage,
 }
 
 #[derive(Debug)]
@@ -55,19 +57,14 @@ impl ChunkTemplate {
         }
         let mut spans = Vec::new();
         for hole in holes_of(chunk) {
-            let text = text_at(chunk, hole)?;
-            spans.push((borrowed_span(data, text)?, hole));
-        }
-        // A null `logprobs` stays literal (the next chunk likely has null too); only values
-        // are holes, found by walking the document, which costs about a parse.
-        if chunk
-            .choices
-            .get()
-            .is_some_and(|choices| choices.iter().any(|c| c.logprobs.get().is_some()))
-        {
-            for (choice, span) in logprobs_spans(data)? {
-                spans.push((span, Hole::LogProbs(choice)));
-            }
+            let span = match text_at(chunk, hole) {
+                // A string read without escapes lies where it was borrowed from. Finding
+                // an escaped one would cost a walk of the document, about a parse: more
+                // than the template saves, measured on the benchmark log.
+                Some(text) => borrowed_span(data, text)?,
+                None => span_at(data, &value_path(hole)?)?,
+            };
+            spans.push((span, hole));
         }
         // Chunks carry one or two varying strings; more means an unusual layout.
         if spans.is_empty() || spans.len() > 8 {
@@ -107,6 +104,10 @@ impl ChunkTemplate {
                     let logprobs: Field<Box<LogProbs>> = FastParse::fast_parse(&mut reader).ok()?;
                     let chunk = Arc::make_mut(&mut self.chunk);
                     choice_mut(chunk, c)?.logprobs = logprobs.into_owned();
+                }
+                Hole::Usage => {
+                    let usage: Field<Box<Usage>> = FastParse::fast_parse(&mut reader).ok()?;
+                    Arc::make_mut(&mut self.chunk).usage = usage.into_owned();
                 }
                 hole => {
                     let text = reader.string().ok()?;
@@ -165,6 +166,10 @@ fn holes_of(chunk: &Chunk<'_>) -> Vec<Hole> {
             ),
         ];
         holes.extend(present.into_iter().filter(|(p, _)| *p).map(|(_, h)| h));
+        // A null `logprobs` stays literal (the next chunk likely has null too).
+        if choice.logprobs.get().is_some() {
+            holes.push(Hole::LogProbs(c));
+        }
         for (t, call) in delta.tool_calls.get().into_iter().flatten().enumerate() {
             if call
                 .function
@@ -179,6 +184,9 @@ fn holes_of(chunk: &Chunk<'_>) -> Vec<Hole> {
         if matches!(value, JsonValue::Str(_)) {
             holes.push(Hole::Extra(e));
         }
+    }
+    if chunk.usage.get().is_some() {
+        holes.push(Hole::Usage);
     }
     holes
 }
@@ -201,40 +209,75 @@ fn text_at<'c, 'a>(chunk: &'c Chunk<'a>, hole: Hole) -> Option<&'c Text<'a>> {
             JsonValue::Str(text) => Some(text),
             _ => None,
         },
-        Hole::LogProbs(_) => None,
+        Hole::LogProbs(_) | Hole::Usage => None,
     }
 }
 
-/// Where each choice's `logprobs` value lies in `data` (by the choice's position), found by
-/// walking the document's structure. Only templates are made this way, so the walk need
-/// not be fast.
-fn logprobs_spans(data: &[u8]) -> Option<Vec<(usize, Range<usize>)>> {
-    let mut spans = Vec::new();
-    let mut reader = Reader::new(data);
-    reader
-        .object(|r, key| {
-            if key.as_str() != "choices" {
-                return JsonValue::fast_parse(r).map(drop);
+/// A step of the way to a value: an object's key, or an array's position.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Key(&'static str),
+    At(usize),
+}
+
+/// The way to a hole that is a whole value (not a string re-read in place).
+fn value_path(hole: Hole) -> Option<Vec<Step>> {
+    match hole {
+        Hole::LogProbs(c) => Some(vec![
+            Step::Key("choices"),
+            Step::At(c),
+            Step::Key("logprobs"),
+        ]),
+        Hole::Usage => Some(vec![Step::Key("usage")]),
+        _ => None,
+    }
+}
+
+/// Where the value at `path` lies in `data`, found by walking the document's structure;
+/// None if it is not there or is there twice (a repeated key: which one counts is the
+/// parser's business). Only templates are made this way, so the walk need not be fast.
+fn span_at(data: &[u8], path: &[Step]) -> Option<Range<usize>> {
+    fn walk(
+        r: &mut Reader<'_>,
+        path: &[Step],
+        found: &mut Vec<Range<usize>>,
+    ) -> crate::parse::FastResult<()> {
+        let Some((step, rest)) = path.split_first() else {
+            r.peek();
+            let start = r.position();
+            r.skip()?;
+            found.push(start..r.position());
+            return Ok(());
+        };
+        match (step, r.peek()) {
+            (Step::Key(want), Some(b'{')) => r.object(|r, key| {
+                if key.as_str() == *want {
+                    walk(r, rest, found)
+                } else {
+                    r.skip()
+                }
+            }),
+            (Step::At(want), Some(b'[')) => {
+                let mut at = 0;
+                r.array(|r| {
+                    let result = if at == *want {
+                        walk(r, rest, found)
+                    } else {
+                        r.skip()
+                    };
+                    at += 1;
+                    result
+                })
             }
-            let mut position = 0;
-            r.array(|r| {
-                r.object(|r, key| {
-                    r.peek();
-                    let start = r.position();
-                    JsonValue::fast_parse(r)?;
-                    if key.as_str() == "logprobs" {
-                        // A repeated key: the last one is the value.
-                        spans.retain(|(c, _)| *c != position);
-                        spans.push((position, start..r.position()));
-                    }
-                    Ok(())
-                })?;
-                position += 1;
-                Ok(())
-            })
-        })
-        .ok()?;
-    Some(spans)
+            _ => r.skip(),
+        }
+    }
+    let mut found = Vec::new();
+    walk(&mut Reader::new(data), path, &mut found).ok()?;
+    match found.len() {
+        1 => found.pop(),
+        _ => None,
+    }
 }
 
 fn choice_mut<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut ChunkChoice<'static>> {
@@ -272,7 +315,7 @@ fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut 
             JsonValue::Str(text) => Some(text),
             _ => None,
         },
-        Hole::LogProbs(_) => None,
+        Hole::LogProbs(_) | Hole::Usage => None,
     }
 }
 
@@ -344,6 +387,35 @@ mod tests {
         assert!(template
             .fill(logprobs.replace("-1.0", "-1.0x").as_bytes())
             .is_none());
+    }
+
+    #[test]
+    fn a_usage_report_on_every_chunk_is_a_hole() {
+        let first = r#"{"id":"c","choices":[{"index":0,"delta":{"content":"a"}}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}"#;
+        let mut template = ChunkTemplate::record(first.as_bytes(), &parsed(first)).unwrap();
+        for next in [
+            first
+                .replace("\"a\"", "\"b\\n\"")
+                .replace(":1,", ":2,")
+                .replace(":10", ":11"),
+            first.replace(
+                "{\"prompt_tokens\":9,\"completion_tokens\":1,\"total_tokens\":10}",
+                "null",
+            ),
+        ] {
+            let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
+            assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
+        }
+        assert!(template
+            .fill(first.replace(":9,", ":-9.5x,").as_bytes())
+            .is_none());
+    }
+
+    #[test]
+    fn a_hole_behind_a_repeated_key_is_no_template() {
+        let twice =
+            r#"{"id":"c","choices":[],"usage":{"total_tokens":1},"usage":{"total_tokens":2}}"#;
+        assert!(ChunkTemplate::record(twice.as_bytes(), &parsed(twice)).is_none());
     }
 
     #[test]

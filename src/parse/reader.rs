@@ -292,6 +292,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Checks and steps over one value of any kind, keeping nothing.
+    pub fn skip(&mut self) -> Result<()> {
+        self.skip_nested(0)
+    }
+
+    fn skip_nested(&mut self, depth: usize) -> Result<()> {
+        match self.peek().ok_or(Reject)? {
+            b'"' => self.string().map(drop),
+            b'n' => self.null().map(drop),
+            b't' | b'f' => self.boolean().map(drop),
+            b'[' | b'{' if depth >= crate::model::MAX_DEPTH => Err(Reject),
+            b'[' => self.array(|r| r.skip_nested(depth + 1)),
+            b'{' => self.object(|r, _| r.skip_nested(depth + 1)),
+            _ => self.number().map(drop),
+        }
+    }
+
     /// An object: calls `field` with each key, positioned at its value.
     #[inline]
     pub fn object(
