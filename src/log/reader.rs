@@ -170,7 +170,7 @@ impl Reader {
         let mut events: Vec<SseEvent> = Vec::new();
         let mut consumed: u64 = 0;
         loop {
-            let more = input::fill(&mut file, &mut buf, block)?;
+            let more = file.fill(&mut buf, block)?;
             let format = *format.get_or_insert_with(|| match self.config.format {
                 FormatChoice::Auto => Format::detect(&buf),
                 FormatChoice::Jsonl => Format::Jsonl,

@@ -159,9 +159,19 @@ fn compressed_inputs() {
         "log.jsonl.zst",
         &zstd::encode_all(text.as_bytes(), 1).unwrap(),
     );
-    let (items, _) = run(Config::new(vec![gz, zst]));
-    // The second file's chunks open new streams after the first file's were emitted.
-    assert_eq!(items.len(), 5);
+    let plain = temp("log.jsonl", text.as_bytes());
+    let on_disk: u64 = [&gz, &zst, &plain]
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let mut reader = LogReader::open(Config::new(vec![gz, zst, plain])).unwrap();
+    let items: Vec<_> = reader.by_ref().map(Result::unwrap).collect();
+    // Each file's `a` and `b` open new streams after the previous file's were emitted;
+    // the unfinished `c` goes on across the files.
+    assert_eq!(items.len(), 7);
+    // Progress counts the bytes on disk: compressed ones for compressed files.
+    let read = reader.progress().bytes_read.load(Ordering::Relaxed);
+    assert_eq!(read, on_disk);
 }
 
 #[test]
