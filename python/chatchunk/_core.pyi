@@ -646,6 +646,14 @@ class PartialBlock:
 def partial_block(
     data: bytes, *, key: str | None = None, chunk: str | None = None
 ) -> PartialBlock: ...
+def partial_block_file(
+    path: str | os.PathLike[str],
+    start: int,
+    end: int,
+    *,
+    key: str | None = None,
+    chunk: str | None = None,
+) -> PartialBlock: ...
 def _partial_block(
     pieces: list[tuple[str, int, bool, bool, bytes]],
     lines: int,

@@ -34,7 +34,14 @@ import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Union
 
-from chatchunk._core import LINGER, ParseError, PartialBlock, partial_block, partial_rows
+from chatchunk._core import (
+    LINGER,
+    ParseError,
+    PartialBlock,
+    partial_block,
+    partial_block_file,
+    partial_rows,
+)
 from chatchunk._log import arrow_schema
 
 if TYPE_CHECKING:
@@ -154,6 +161,9 @@ def _map_block(
     key: str | None,
     chunk: str | None,
 ) -> PartialBlock:
+    if end is not None and compression is None and not _is_url(path):
+        # Read in Rust: no 64 MiB bytes object, no GIL held while reading.
+        return partial_block_file(path, start, end, key=key, chunk=chunk)
     return partial_block(_read_block(path, start, end, compression), key=key, chunk=chunk)
 
 

@@ -208,6 +208,31 @@ impl MergedBlock {
     }
 }
 
+/// The lines of the file at `path` that start in `[start, end)` (a line belongs to the
+/// block where it starts), read in one piece.
+pub fn read_lines(path: &std::path::Path, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+    let mut file = BufReader::new(std::fs::File::open(path)?);
+    // Where the first line starting at or after `at` starts.
+    let mut line_start = |at: u64| -> std::io::Result<u64> {
+        if at == 0 {
+            return Ok(0);
+        }
+        file.seek(SeekFrom::Start(at - 1))?;
+        let mut skipped = Vec::new();
+        let n = file.read_until(b'\n', &mut skipped)?;
+        Ok(at - 1 + n as u64)
+    };
+    let begin = line_start(start)?;
+    let stop = line_start(end)?;
+    let mut data = Vec::with_capacity(stop.saturating_sub(begin) as usize);
+    if begin < stop {
+        file.seek(SeekFrom::Start(begin))?;
+        file.take(stop - begin).read_to_end(&mut data)?;
+    }
+    Ok(data)
+}
+
 impl Piece {
     /// Notes whether the chunk just merged was a usage-only report; returns whether that
     /// ended the piece.
@@ -405,6 +430,35 @@ mod tests {
         let ahead = HashSet::from([ID.to_owned()]);
         let (whole, travelling) = block.split(&HashSet::new(), &ahead);
         assert_eq!((whole.len(), travelling.len()), (0, 1));
+    }
+
+    #[test]
+    fn read_lines_gives_each_line_to_the_block_it_starts_in() {
+        let text = b"one\ntwo two\n\nthree\nlast";
+        let dir = std::env::temp_dir().join(format!("chatchunk-block-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lines.jsonl");
+        std::fs::write(&path, text).unwrap();
+        let size = text.len() as u64;
+        for cut in 0..=size {
+            let a = read_lines(&path, 0, cut).unwrap();
+            let b = read_lines(&path, cut, size).unwrap();
+            assert_eq!([a, b].concat(), text, "cut at {cut}");
+        }
+        for step in 1..=size {
+            let mut whole = Vec::new();
+            let mut at = 0;
+            while at < size {
+                let end = (at + step).min(size);
+                let block = read_lines(&path, at, end).unwrap();
+                // Every block starts at the start of a line.
+                let offset = whole.len();
+                assert!(block.is_empty() || offset == 0 || text[offset - 1] == b'\n');
+                whole.extend(block);
+                at = end;
+            }
+            assert_eq!(whole, text, "blocks of {step}");
+        }
     }
 
     #[test]

@@ -94,6 +94,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<logs::LogIterator>()?;
     m.add_function(wrap_pyfunction!(partials::partial_block, m)?)?;
     m.add_function(wrap_pyfunction!(partials::partial_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::partial_block_file, m)?)?;
     m.add_function(wrap_pyfunction!(partials::_partial_block, m)?)?;
     m.add_class::<partials::PartialBlock>()?;
     m.add("LINGER", crate::log::LINGER)?;

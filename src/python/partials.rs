@@ -9,7 +9,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::log::{combine_pieces, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer};
+use crate::log::{
+    combine_pieces, read_lines, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer,
+};
 use crate::merge::{PartialAccumulator, PartialError};
 
 fn pointer(text: Option<&str>) -> PyResult<Option<Pointer>> {
@@ -149,6 +151,26 @@ pub fn partial_block(
     let key_at = pointer(key)?;
     let chunk_at = pointer(chunk)?;
     let block = py.detach(|| MergedBlock::merge(data, key_at, chunk_at));
+    Ok(PartialBlock { block })
+}
+
+/// Merges the lines of a local file that start in `[start, end)` into pieces per key,
+/// reading them without holding the GIL.
+#[pyfunction]
+#[pyo3(signature = (path, start, end, *, key = None, chunk = None))]
+pub fn partial_block_file(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    start: u64,
+    end: u64,
+    key: Option<&str>,
+    chunk: Option<&str>,
+) -> PyResult<PartialBlock> {
+    let key_at = pointer(key)?;
+    let chunk_at = pointer(chunk)?;
+    let block = py.detach(|| {
+        read_lines(&path, start, end).map(|data| MergedBlock::merge(&data, key_at, chunk_at))
+    })?;
     Ok(PartialBlock { block })
 }
 
