@@ -213,3 +213,32 @@ def test_wrapped_records_with_key_and_chunk(client, log, tmp_path):
     options = {"key": "/request_id", "chunk": "/response/chunk"}
     got = dask_rows(merge_logs(paths, blocksize=1 << 16, **options))
     assert got == rows(merge_log_arrow(paths, **options))
+
+
+def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
+    # No cluster: the pieces a block task makes, read by Rust from the file or from
+    # bytes, before and after a pickle round trip (a scheduler may move a block).
+    import pickle
+
+    from chatchunk._core import partial_block, partial_block_file
+
+    path = log.parts[0]
+    data = Path(path).read_bytes()
+    rng = random.Random(3)
+    cuts = sorted(rng.sample(range(1, len(data)), 5))
+    for start, end in zip([0, *cuts], [*cuts, len(data)]):
+        begin = 0 if start == 0 else data.index(b"\n", start - 1) + 1
+        stop = len(data) if end == len(data) else data.index(b"\n", end - 1) + 1
+        from_bytes = partial_block(data[begin:stop])
+        from_file = partial_block_file(path, start, end)
+        again = pickle.loads(pickle.dumps(from_file))
+        assert from_file.lines == from_bytes.lines == again.lines == data[begin:stop].count(b"\n")
+        assert from_file.keys() == from_bytes.keys() == again.keys()
+        assert from_file.open_keys() == again.open_keys()
+        carried = {k for k, _ in from_file.keys()[:3]}
+        split = from_file.split(carried, set(), path, 0)
+        assert again.split(carried, set(), path, 0) == split
+        assert from_bytes.split(carried, set(), path, 0) == split
+        rows, pieces = split
+        assert {p[0] for p in pieces} >= carried
+        assert not carried & set(rows["id"])
