@@ -337,7 +337,7 @@ fn handle(
                 return Err(server_error(event, json_payload(trimmed)));
             }
             on_chunk(&chunk);
-            *template = ChunkTemplate::record(&event.data, &chunk);
+            *template = ChunkTemplate::record(&event.data, chunk);
             Ok(true)
         }
         Err(e) => match server_error_object(trimmed) {

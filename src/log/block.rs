@@ -102,10 +102,11 @@ impl MergedBlock {
                     let (slot, layout) = open.get_mut(key.as_ref()).expect("inserted above");
                     let piece = &mut block.pieces[*slot];
                     piece.state.add(&chunk);
+                    let ends = piece.end_with(usage_only(&chunk));
                     if options.chunk.is_none() {
-                        layout.learn(text, &chunk);
+                        layout.learn(text, chunk);
                     }
-                    if piece.end_with(usage_only(&chunk)) {
+                    if ends {
                         open.remove(key.as_ref());
                     }
                 }

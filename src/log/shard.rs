@@ -289,10 +289,11 @@ impl Shard {
                             .or_insert_with(|| Open::new(source, abs, record_no)),
                     };
                     open.add(&chunk, record_no);
+                    let ended = usage_only(&chunk) && open.acc.is_finished();
                     if options.chunk.is_none() {
-                        open.layout.learn(text, &chunk);
+                        open.layout.learn(text, chunk);
                     }
-                    if usage_only(&chunk) && open.acc.is_finished() {
+                    if ended {
                         self.end(&key, at, out);
                     }
                 }

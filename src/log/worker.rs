@@ -202,7 +202,7 @@ impl StreamLayout {
     }
 
     /// Learns the layout of `chunk`, just parsed in full from `text`.
-    pub fn learn(&mut self, text: &[u8], chunk: &Chunk<'_>) {
+    pub fn learn(&mut self, text: &[u8], chunk: Chunk<'_>) {
         if self.misfits <= 2 * self.fits + 2 {
             self.template = ChunkTemplate::record(text, chunk);
         }

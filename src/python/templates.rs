@@ -56,7 +56,7 @@ pub fn remember(bytes: &[u8], chunk: &Chunk<'_>) {
                 0
             };
         }
-        recent.template = ChunkTemplate::record(bytes, chunk);
+        recent.template = ChunkTemplate::record(bytes, chunk.clone());
         recent.hits = 0;
         recent.skip = (1 << recent.backoff) - 1;
     });
