@@ -13,9 +13,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, LogProbs, Text};
-use crate::parse::FastParse;
-use crate::parse::Reader;
+use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text};
+use crate::parse::{FastParse, Reader, Refill};
 
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
@@ -104,9 +103,9 @@ impl ChunkTemplate {
             let mut reader = Reader::at(data, at + literal.len());
             match *hole {
                 Hole::LogProbs(c) => {
-                    let logprobs: Field<Box<LogProbs>> = FastParse::fast_parse(&mut reader).ok()?;
+                    // Over the last chunk's value: its strings and vectors are reused.
                     let chunk = Arc::make_mut(&mut self.chunk);
-                    choice_mut(chunk, c)?.logprobs = logprobs.into_owned();
+                    choice_mut(chunk, c)?.logprobs.refill(&mut reader).ok()?;
                 }
                 hole => {
                     let text = reader.string().ok()?;

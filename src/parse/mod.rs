@@ -8,6 +8,7 @@
 
 mod fast;
 mod reader;
+mod refill;
 
 use serde::Deserialize;
 
@@ -16,6 +17,7 @@ use crate::model::StrictnessGuard;
 
 pub use fast::FastParse;
 pub use reader::{Reader, Reject, Result as FastResult};
+pub use refill::Refill;
 
 /// Parses one JSON document into `T`, borrowing strings from `input` where possible.
 pub fn parse<'a, T>(input: &'a [u8], strict: bool) -> Result<T, ParseError>
