@@ -178,7 +178,7 @@ impl LogProbsState {
         ] {
             if let Field::Value(entries) = sent {
                 kept.get_or_insert_with(Vec::new)
-                    .extend(entries.iter().map(|e| e.clone().into_owned()));
+                    .extend(entries.iter().map(IntoOwned::to_owned_copy));
             }
         }
         if !logprobs.extra.is_empty() {
