@@ -279,6 +279,62 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An array of integers, appended to `out` (a token's `bytes`). Elements that are plain
+    /// digits right after the separator, too few to overflow, are read in a tight loop;
+    /// anything else goes through `i64`, so exactly the same arrays are accepted.
+    pub fn i64_array(&mut self, out: &mut Vec<i64>) -> Result<()> {
+        self.eat(b'[')?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            out.push(match self.short_natural() {
+                Some(value) => value,
+                None => self.i64()?,
+            });
+            match self.input.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                    _ => return Err(Reject),
+                },
+            }
+        }
+    }
+
+    /// A canonical non-negative integer of at most 18 digits starting right here, consumed;
+    /// `None` (nothing consumed) for anything else.
+    #[inline(always)]
+    fn short_natural(&mut self) -> Option<i64> {
+        let bytes = self.input;
+        let start = self.pos;
+        let mut i = start;
+        let mut value: i64 = 0;
+        while let Some(&d @ b'0'..=b'9') = bytes.get(i) {
+            if i - start == 18 {
+                return None;
+            }
+            value = value * 10 + i64::from(d - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        let leading_zero = digits > 1 && bytes[start] == b'0';
+        if digits == 0 || leading_zero || matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.pos = i;
+        Some(value)
+    }
+
     pub fn f64(&mut self) -> Result<f64> {
         let n = self.number()?;
         if let Some(value) = exact_short_decimal(n.text) {
@@ -526,6 +582,41 @@ mod tests {
             let fast = r.f64().unwrap_or_else(|_| panic!("{case}"));
             let general: f64 = case.parse().unwrap();
             assert_eq!(fast.to_bits(), general.to_bits(), "{case}");
+        }
+    }
+
+    #[test]
+    fn integer_arrays_read_as_their_elements_do() {
+        for text in [
+            "[]",
+            " [ ] ",
+            "[0,1,255]",
+            "[ 7 , -8 ,\n9]",
+            "[999999999999999999,1000000000000000000,9223372036854775807]",
+            "[9223372036854775808]",
+            "[-9223372036854775808,-0]",
+            "[01]",
+            "[1.5]",
+            "[1e2]",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "[\"1\"]",
+            "[1",
+        ] {
+            let mut array = Vec::new();
+            let fast = Reader::new(text.as_bytes())
+                .i64_array(&mut array)
+                .map(|()| array);
+            let mut general = Vec::new();
+            let mut r = Reader::new(text.as_bytes());
+            let slow = r
+                .array(|r| {
+                    general.push(r.i64()?);
+                    Ok(())
+                })
+                .map(|()| general);
+            assert_eq!(fast, slow, "{text}");
         }
     }
 

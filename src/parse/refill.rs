@@ -42,11 +42,11 @@ impl<'a> Refill<'a> for f64 {
     }
 }
 
-impl<'a> Refill<'a> for i64 {
+impl<'a> Refill<'a> for Vec<i64> {
     #[inline]
     fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
-        *self = r.i64()?;
-        Ok(())
+        self.clear();
+        r.i64_array(self)
     }
 }
 
