@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text};
-use crate::parse::{FastParse, Reader, Refill};
+use crate::parse::{self, FastParse, LogProbsSpans, Reader, Refill};
 
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
@@ -94,6 +94,33 @@ impl ChunkTemplate {
     /// them changed, which is harmless (every fill writes every hole), but then may have
     /// copied a chunk someone holds for nothing: rare, as layouts differ early or not at all.
     pub fn fill(&mut self, data: &[u8]) -> Option<&Arc<Chunk<'static>>> {
+        self.fill_holes(data, |chunk, c, reader| {
+            // Over the last chunk's value: its strings and vectors are reused.
+            let chunk = Arc::make_mut(chunk);
+            choice_mut(chunk, c)?.logprobs.refill(reader).ok()
+        })
+    }
+
+    /// `fill` for a caller that only merges the chunk: each `logprobs` hole is validated and
+    /// located (pushed onto `spans` with its choice's position), not built, and the chunk
+    /// returned holds stale `logprobs` for those choices, which must not be read.
+    pub fn fill_merging<'d>(
+        &mut self,
+        data: &'d [u8],
+        spans: &mut Vec<(usize, Field<LogProbsSpans<'d>>)>,
+    ) -> Option<&Arc<Chunk<'static>>> {
+        spans.clear();
+        self.fill_holes(data, |_, c, reader| {
+            spans.push((c, parse::logprobs_spans(reader).ok()?));
+            Some(())
+        })
+    }
+
+    fn fill_holes<'d>(
+        &mut self,
+        data: &'d [u8],
+        mut logprobs: impl FnMut(&mut Arc<Chunk<'static>>, usize, &mut Reader<'d>) -> Option<()>,
+    ) -> Option<&Arc<Chunk<'static>>> {
         let mut at = 0;
         for (literal, hole) in self.literals.iter().zip(&self.holes) {
             let literal = &self.bytes[literal.clone()];
@@ -102,11 +129,7 @@ impl ChunkTemplate {
             }
             let mut reader = Reader::at(data, at + literal.len());
             match *hole {
-                Hole::LogProbs(c) => {
-                    // Over the last chunk's value: its strings and vectors are reused.
-                    let chunk = Arc::make_mut(&mut self.chunk);
-                    choice_mut(chunk, c)?.logprobs.refill(&mut reader).ok()?;
-                }
+                Hole::LogProbs(c) => logprobs(&mut self.chunk, c, &mut reader)?,
                 hole => {
                     let text = reader.string().ok()?;
                     let chunk = Arc::make_mut(&mut self.chunk);

@@ -279,17 +279,18 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// An array of integers, appended to `out` (a token's `bytes`). Elements that are plain
-    /// digits right after the separator, too few to overflow, are read in a tight loop;
-    /// anything else goes through `i64`, so exactly the same arrays are accepted.
-    pub fn i64_array(&mut self, out: &mut Vec<i64>) -> Result<()> {
+    /// An array of integers, each passed to `each` (a token's `bytes`). Elements that are
+    /// plain digits right after the separator, too few to overflow, are read in a tight
+    /// loop; anything else goes through `i64`, so exactly the same arrays are accepted.
+    #[inline]
+    pub fn i64_array(&mut self, mut each: impl FnMut(i64)) -> Result<()> {
         self.eat(b'[')?;
         if self.peek() == Some(b']') {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            out.push(match self.short_natural() {
+            each(match self.short_natural() {
                 Some(value) => value,
                 None => self.i64()?,
             });
@@ -606,7 +607,7 @@ mod tests {
         ] {
             let mut array = Vec::new();
             let fast = Reader::new(text.as_bytes())
-                .i64_array(&mut array)
+                .i64_array(|v| array.push(v))
                 .map(|()| array);
             let mut general = Vec::new();
             let mut r = Reader::new(text.as_bytes());

@@ -46,7 +46,7 @@ impl<'a> Refill<'a> for Vec<i64> {
     #[inline]
     fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
         self.clear();
-        r.i64_array(self)
+        r.i64_array(|v| self.push(v))
     }
 }
 
