@@ -205,6 +205,8 @@ struct ChunkEvents {
     done: bool,
     /// The layout of the last chunk, to re-read only its holes when the next one shares it.
     template: Option<ChunkTemplate>,
+    /// Where a merged chunk's log probabilities are (see `Filled`), reused chunk to chunk.
+    spans: Vec<(usize, Field<LogProbsSpans>)>,
 }
 
 impl ChunkEvents {
@@ -217,6 +219,7 @@ impl ChunkEvents {
             locator: DataPrefixes::default(),
             done: false,
             template: None,
+            spans: Vec::new(),
         }
     }
 
@@ -306,7 +309,7 @@ impl ChunkEvents {
                 &self.events[i],
                 self.prefixes[i],
                 &mut self.template,
-                merging,
+                merging.then_some(&mut self.spans),
                 &mut on_chunk,
             ) {
                 Ok(true) => {}
@@ -336,7 +339,7 @@ impl ChunkEvents {
 /// stale in `chunk`; otherwise `spans` is empty.
 struct Filled<'x> {
     chunk: &'x Chunk<'x>,
-    spans: &'x [(usize, Field<LogProbsSpans<'x>>)],
+    spans: &'x [(usize, Field<LogProbsSpans>)],
     data: &'x [u8],
 }
 
@@ -346,22 +349,20 @@ fn handle(
     event: &SseEvent,
     prefix: u8,
     template: &mut Option<ChunkTemplate>,
-    merging: bool,
+    merging: Option<&mut Vec<(usize, Field<LogProbsSpans>)>>,
     on_chunk: &mut impl FnMut(&Filled<'_>),
 ) -> Result<bool, StreamError> {
     if let (None, Some(template)) = (&event.event, template.as_mut()) {
         // A chunk laid out like the last one (no error can be among them: an error chunk
         // never becomes a template, and a template only takes chunks of its own layout).
-        let mut spans = Vec::new();
-        let filled = if merging {
-            template.fill_merging(&event.data, &mut spans)
-        } else {
-            template.fill(&event.data)
+        let (filled, spans) = match merging {
+            Some(spans) => (template.fill_merging(&event.data, spans), &spans[..]),
+            None => (template.fill(&event.data), &[][..]),
         };
         if let Some(chunk) = filled {
             on_chunk(&Filled {
                 chunk,
-                spans: &spans,
+                spans,
                 data: &event.data,
             });
             return Ok(true);

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::layout::LogProbsLayout;
 use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text};
 use crate::parse::{self, FastParse, LogProbsSpans, Reader, Refill};
 
@@ -43,6 +44,9 @@ pub struct ChunkTemplate {
     /// Shared with whoever took the last filled chunk; filling again copies it only if
     /// they still hold it.
     chunk: Arc<Chunk<'static>>,
+    /// The layout of the last `logprobs` value validated for each choice position, for
+    /// `fill_merging`.
+    layouts: Vec<(usize, LogProbsLayout)>,
 }
 
 impl ChunkTemplate {
@@ -85,6 +89,7 @@ impl ChunkTemplate {
             literals,
             holes: spans.into_iter().map(|(_, hole)| hole).collect(),
             chunk: Arc::new(chunk.clone().into_owned()),
+            layouts: Vec::new(),
         })
     }
 
@@ -104,16 +109,40 @@ impl ChunkTemplate {
     /// `fill` for a caller that only merges the chunk: each `logprobs` hole is validated and
     /// located (pushed onto `spans` with its choice's position), not built, and the chunk
     /// returned holds stale `logprobs` for those choices, which must not be read.
-    pub fn fill_merging<'d>(
+    pub fn fill_merging(
         &mut self,
-        data: &'d [u8],
-        spans: &mut Vec<(usize, Field<LogProbsSpans<'d>>)>,
+        data: &[u8],
+        spans: &mut Vec<(usize, Field<LogProbsSpans>)>,
     ) -> Option<&Arc<Chunk<'static>>> {
         spans.clear();
-        self.fill_holes(data, |_, c, reader| {
-            spans.push((c, parse::logprobs_spans(reader).ok()?));
-            Some(())
-        })
+        // Without log probabilities, the plain fill does the same with less bookkeeping.
+        if !self.holes.iter().any(|h| matches!(h, Hole::LogProbs(_))) {
+            return self.fill(data);
+        }
+        let mut layouts = std::mem::take(&mut self.layouts);
+        let filled = self
+            .fill_holes(data, |_, c, reader| {
+                let start = reader.position();
+                let layout = layouts.iter().position(|(choice, _)| *choice == c);
+                if let Some((end, found)) = layout.and_then(|l| layouts[l].1.read(data, start)) {
+                    *reader = Reader::at(data, end);
+                    spans.push((c, Field::Value(found)));
+                    return Some(());
+                }
+                let found = parse::logprobs_spans(reader).ok()?;
+                // The next chunk most likely has this value's layout.
+                let recorded = LogProbsLayout::record(&data[start..reader.position()]);
+                match (layout, recorded) {
+                    (Some(l), Some(recorded)) => layouts[l].1 = recorded,
+                    (None, Some(recorded)) => layouts.push((c, recorded)),
+                    (_, None) => {}
+                }
+                spans.push((c, found));
+                Some(())
+            })
+            .is_some();
+        self.layouts = layouts;
+        filled.then_some(&self.chunk)
     }
 
     fn fill_holes<'d>(

@@ -61,7 +61,7 @@ impl ChoiceState {
     pub(crate) fn add(
         &mut self,
         choice: &ChunkChoice<'_>,
-        spans: Option<(&Field<LogProbsSpans<'_>>, &[u8])>,
+        spans: Option<(&Field<LogProbsSpans>, &[u8])>,
     ) {
         if let Field::Value(delta) = &choice.delta {
             self.add_delta(delta);
@@ -207,7 +207,7 @@ impl LogProbsState {
     }
 
     /// The same as `add` for the value `spans` locates in `data`.
-    fn add_spans(&mut self, spans: &LogProbsSpans<'_>, data: &[u8]) {
+    fn add_spans(&mut self, spans: &LogProbsSpans, data: &[u8]) {
         for (kept, sent) in [
             (&mut self.content, &spans.content),
             (&mut self.refusal, &spans.refusal),

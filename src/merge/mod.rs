@@ -92,7 +92,7 @@ impl Accumulator {
     pub fn add_with_spans(
         &mut self,
         chunk: &Chunk<'_>,
-        spans: &[(usize, Field<LogProbsSpans<'_>>)],
+        spans: &[(usize, Field<LogProbsSpans>)],
         data: &[u8],
     ) {
         self.chunks += 1;

@@ -336,6 +336,77 @@ impl<'a> Reader<'a> {
         Some(value)
     }
 
+    /// A number `f64` accepts, checked but not converted. Without an exponent, fewer than
+    /// 300 integer digits cannot overflow; anything else is converted to find out.
+    pub fn finite_number(&mut self) -> Result<()> {
+        // The usual form, `-?int.frac` with no leading zero and no exponent, in two runs.
+        let bytes = &self.input[self.pos..];
+        let sign = usize::from(bytes.first() == Some(&b'-'));
+        let int = digit_run(&bytes[sign..]);
+        if int > 0 && int < 300 && (int == 1 || bytes[sign] != b'0') {
+            let mut end = sign + int;
+            if bytes.get(end) == Some(&b'.') {
+                let frac = digit_run(&bytes[end + 1..]);
+                end += 1 + frac;
+                if frac == 0 {
+                    end = 0;
+                }
+            }
+            if end > 0 && !matches!(bytes.get(end), Some(b'e' | b'E' | b'.')) {
+                self.pos += end;
+                return Ok(());
+            }
+        }
+        let start = self.pos;
+        let n = self.number()?;
+        let integer_digits = n
+            .text
+            .bytes()
+            .take_while(|&b| b != b'.' && b != b'e' && b != b'E')
+            .count();
+        if integer_digits < 300 && !n.text.bytes().any(|b| b == b'e' || b == b'E') {
+            return Ok(());
+        }
+        self.pos = start;
+        self.f64().map(drop)
+    }
+
+    /// `i64_array` when only validity matters. Arrays of one- to three-digit naturals
+    /// without whitespace (a token's UTF-8 bytes) are checked element by element, four
+    /// bytes at a time; at anything else the array is read again by `i64_array`.
+    pub fn skip_i64_array(&mut self) -> Result<()> {
+        self.peek();
+        let bytes = &self.input[self.pos..];
+        if bytes.starts_with(b"[]") {
+            self.pos += 2;
+            return Ok(());
+        }
+        if bytes.first() == Some(&b'[') {
+            let mut i = 1;
+            while let Some(&[a, b, c, d]) = bytes.get(i..i + 4) {
+                let (digits, separator) = match (a, b, c, d) {
+                    (b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', d) if !d.is_ascii_digit() => (3, d),
+                    (b'0'..=b'9', b'0'..=b'9', c, _) if !c.is_ascii_digit() => (2, c),
+                    (b'0'..=b'9', b, _, _) if !b.is_ascii_digit() => (1, b),
+                    _ => break,
+                };
+                if digits > 1 && a == b'0' {
+                    break;
+                }
+                i += digits + 1;
+                match separator {
+                    b',' => {}
+                    b']' => {
+                        self.pos += i;
+                        return Ok(());
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.i64_array(drop)
+    }
+
     pub fn f64(&mut self) -> Result<f64> {
         let n = self.number()?;
         if let Some(value) = exact_short_decimal(n.text) {
@@ -439,6 +510,28 @@ fn exact_short_decimal(text: &str) -> Option<f64> {
         _ => return None,
     };
     Some(if negative { -value } else { value })
+}
+
+/// How many ASCII digits `bytes` starts with, eight bytes at a time: numbers here are
+/// short, and most end inside their first word.
+#[inline(always)]
+fn digit_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // Bytes below '0' (the lowest flag is exact: borrows only run upwards from it) and
+        // bytes above '9' or not ASCII (each flag exact: the addition cannot carry).
+        let below = x.wrapping_sub(ONES * u64::from(b'0')) & !x & HIGHS;
+        let above = ((x & !HIGHS).wrapping_add(ONES * (0x7F - u64::from(b'9'))) | x) & HIGHS;
+        let stops = below | above;
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count()
 }
 
 /// The index of the first byte that ends a plain run inside a string (a quote, a backslash
@@ -583,6 +676,11 @@ mod tests {
             let fast = r.f64().unwrap_or_else(|_| panic!("{case}"));
             let general: f64 = case.parse().unwrap();
             assert_eq!(fast.to_bits(), general.to_bits(), "{case}");
+            assert_eq!(
+                Reader::new(case.as_bytes()).finite_number(),
+                Ok(()),
+                "{case}"
+            );
         }
     }
 
@@ -618,6 +716,90 @@ mod tests {
                 })
                 .map(|()| general);
             assert_eq!(fast, slow, "{text}");
+            let skipped = Reader::new(text.as_bytes()).skip_i64_array();
+            assert_eq!(skipped.is_ok(), slow.is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn skipping_integer_arrays_accepts_what_reading_them_accepts() {
+        let mut seed = 0x5EED_0F1A_7EC0_DE11u64;
+        let alphabet = b"0123456789,,,]] -.e\"x";
+        for len in 0..24 {
+            for _ in 0..400 {
+                let mut text = vec![b'['];
+                text.extend((0..len).map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed >> 8) as usize % alphabet.len()]
+                }));
+                let mut r = Reader::new(&text);
+                let skipped = r.skip_i64_array().map(|()| r.position());
+                let mut r = Reader::new(&text);
+                let read = r.i64_array(drop).map(|()| r.position());
+                assert_eq!(skipped, read, "{}", String::from_utf8_lossy(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn digit_runs_agree_with_a_plain_scan() {
+        let mut seed = 0x0DDB_1A5E_5BAD_5EEDu64;
+        let alphabet = [
+            b'0', b'5', b'9', b'/', b':', b',', b']', b'.', 0x00, 0x7f, 0x80, 0xb9, 0xff,
+        ];
+        for len in 0..30 {
+            for _ in 0..300 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        if seed % 4 == 0 {
+                            alphabet[(seed >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'0' + (seed >> 16) as u8 % 10
+                        }
+                    })
+                    .collect();
+                let plain = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+                assert_eq!(digit_run(&bytes), plain, "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finite_numbers_are_those_f64_reads() {
+        let huge = format!("{}.5", "9".repeat(400));
+        for case in [
+            "1e308",
+            "1e309",
+            "-1.8e308",
+            "0e99999",
+            &huge,
+            "1.5",
+            "-0",
+            "1.",
+            "x",
+            "-",
+            "01",
+            "-01.5",
+            "0.5",
+            "-0.000123",
+            "1.5.5",
+            "1.5e",
+            "2E3",
+            "-",
+            "-.5",
+            "12x",
+            "0x1",
+        ] {
+            let mut r = Reader::new(case.as_bytes());
+            let checked = r.finite_number().map(|()| r.position());
+            let mut r = Reader::new(case.as_bytes());
+            let read = r.f64().map(|_| r.position());
+            assert_eq!(checked, read, "{case}");
         }
     }
 

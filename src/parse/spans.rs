@@ -7,23 +7,24 @@
 
 use std::ops::Range;
 
-use crate::model::{is_strict, Extra, Field, JsonValue};
+use crate::model::{is_strict, Extra, Field, IntoOwned, JsonValue};
 
 use super::reader::{Reader, Reject, Result};
 use super::FastParse;
 
-/// A choice's `logprobs` object: where its lists lie, and its unknown keys.
+/// A choice's `logprobs` object: where its lists lie, and its unknown keys (owned, so
+/// that a buffer of these outlives the event they come from; they are rare).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogProbsSpans<'a> {
+pub struct LogProbsSpans {
     /// The text between the brackets of `content`, if it was a list.
     pub content: Field<Range<usize>>,
     pub refusal: Field<Range<usize>>,
-    pub extra: Extra<'a>,
+    pub extra: Extra<'static>,
 }
 
 /// Reads a `logprobs` value (`null` or an object), positions relative to the reader's
 /// input. Lenient parsing only: strict parsing demands keys this does not track.
-pub fn logprobs_spans<'a>(r: &mut Reader<'a>) -> Result<Field<LogProbsSpans<'a>>> {
+pub fn logprobs_spans(r: &mut Reader<'_>) -> Result<Field<LogProbsSpans>> {
     if is_strict() {
         return Err(Reject);
     }
@@ -41,7 +42,7 @@ pub fn logprobs_spans<'a>(r: &mut Reader<'a>) -> Result<Field<LogProbsSpans<'a>>
             "refusal" => spans.refusal = entries(r)?,
             _ => {
                 let value = JsonValue::fast_parse(r)?;
-                spans.extra.0.push((key, value));
+                spans.extra.0.push((key.into_owned(), value.into_owned()));
             }
         }
         Ok(())
@@ -69,8 +70,8 @@ fn entry(r: &mut Reader<'_>, top: bool) -> Result<()> {
         }
         match key.as_str() {
             "token" => r.string().map(drop),
-            "logprob" => r.f64().map(drop),
-            "bytes" => r.i64_array(drop),
+            "logprob" => r.finite_number(),
+            "bytes" => r.skip_i64_array(),
             "top_logprobs" if top => r.array(|r| entry(r, false)),
             _ => JsonValue::fast_parse(r).map(drop),
         }
