@@ -55,7 +55,8 @@ impl EntryRuns {
                 text.extend_from_slice(items);
             }
             _ => {
-                let mut text = Vec::with_capacity(4096);
+                // Room for a long stream's entries from the start: growing a buffer copies it.
+                let mut text = Vec::with_capacity(64 * 1024);
                 text.push(b'[');
                 text.extend_from_slice(items);
                 self.0.push(Run::Json(text));

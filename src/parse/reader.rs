@@ -339,20 +339,14 @@ impl<'a> Reader<'a> {
     /// A number `f64` accepts, checked but not converted. Without an exponent, fewer than
     /// 300 integer digits cannot overflow; anything else is converted to find out.
     pub fn finite_number(&mut self) -> Result<()> {
-        // The usual form, `-?int.frac` with no leading zero and no exponent, in two runs.
+        // A log probability's usual form, `-?d.ddd`, without an exponent: one digit, the
+        // point, then a run of digits. Anything else takes the general path below.
         let bytes = &self.input[self.pos..];
         let sign = usize::from(bytes.first() == Some(&b'-'));
-        let int = digit_run(&bytes[sign..]);
-        if int > 0 && int < 300 && (int == 1 || bytes[sign] != b'0') {
-            let mut end = sign + int;
-            if bytes.get(end) == Some(&b'.') {
-                let frac = digit_run(&bytes[end + 1..]);
-                end += 1 + frac;
-                if frac == 0 {
-                    end = 0;
-                }
-            }
-            if end > 0 && !matches!(bytes.get(end), Some(b'e' | b'E' | b'.')) {
+        if let Some(&[b'0'..=b'9', b'.']) = bytes.get(sign..sign + 2) {
+            let frac = digit_run(&bytes[sign + 2..]);
+            let end = sign + 2 + frac;
+            if frac > 0 && !matches!(bytes.get(end), Some(b'e' | b'E')) {
                 self.pos += end;
                 return Ok(());
             }
