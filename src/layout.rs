@@ -124,7 +124,7 @@ impl LogProbsLayout {
             if let Some(slot) = self.slots.get(i) {
                 let mut r = Reader::at(data, at);
                 match slot {
-                    Slot::Token => r.string().map(drop),
+                    Slot::Token => r.skip_string(),
                     Slot::LogProb => r.finite_number(),
                     Slot::Bytes => r.skip_i64_array(),
                 }

@@ -115,6 +115,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `string` when only validity matters: a string without escapes is checked in place.
+    #[inline]
+    pub fn skip_string(&mut self) -> Result<()> {
+        let start = self.pos;
+        self.eat(b'"')?;
+        let run = self.pos;
+        let (len, ascii) = special_byte(&self.input[run..]).ok_or(Reject)?;
+        let end = run + len;
+        if self.input[end] == b'"' && (ascii || std::str::from_utf8(&self.input[run..end]).is_ok())
+        {
+            self.pos = end + 1;
+            return Ok(());
+        }
+        self.pos = start;
+        self.string().map(drop)
+    }
+
     /// The text up to the next quote, backslash or control character, which is consumed.
     #[inline(always)]
     fn plain_run(&mut self) -> Result<&'a str> {
@@ -622,6 +639,28 @@ mod tests {
             b"\"a\\n\xe9\"",
         ] {
             assert_eq!(Reader::new(bad).string(), Err(Reject), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn skipping_strings_accepts_what_reading_them_accepts() {
+        for text in [
+            &b"\"plain\" "[..],
+            b"\"caf\xc3\xa9\"",
+            b"\"a\\\"b\"",
+            b"\"\\ud800\"",
+            b"\"a\x01\"",
+            b"\"open",
+            b"\"\xff\"",
+            b"\"abcdefgh\xc3\"",
+            b" \"x\"",
+            b"x",
+        ] {
+            let mut r = Reader::new(text);
+            let skipped = r.skip_string().map(|()| r.position());
+            let mut r = Reader::new(text);
+            let read = r.string().map(|_| r.position());
+            assert_eq!(skipped, read, "{text:?}");
         }
     }
 

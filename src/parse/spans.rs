@@ -69,7 +69,7 @@ fn entry(r: &mut Reader<'_>, top: bool) -> Result<()> {
             return Ok(());
         }
         match key.as_str() {
-            "token" => r.string().map(drop),
+            "token" => r.skip_string(),
             "logprob" => r.finite_number(),
             "bytes" => r.skip_i64_array(),
             "top_logprobs" if top => r.array(|r| entry(r, false)),
