@@ -4,6 +4,7 @@
 //! and is compiled only with the `python` feature.
 
 pub mod errors;
+mod layout;
 pub mod log;
 pub mod merge;
 pub mod model;

@@ -10,8 +10,9 @@ use std::fmt;
 
 use crate::errors::{ParseError, Position};
 use crate::merge::Accumulator;
-use crate::model::{Chunk, Completion, IntoOwned, JsonValue};
+use crate::model::{Chunk, Completion, Field, IntoOwned, JsonValue};
 use crate::parse::parse;
+use crate::parse::LogProbsSpans;
 use crate::sse::{SseDecoder, SseError, SseEvent, DEFAULT_MAX_EVENT_SIZE};
 use crate::template::ChunkTemplate;
 
@@ -115,9 +116,27 @@ impl StreamMerger {
         mut on_chunk: impl FnMut(&Chunk<'_>),
     ) -> Result<(), StreamError> {
         let accumulator = &mut self.accumulator;
-        self.events.feed(data, |chunk| {
-            accumulator.add(chunk);
-            on_chunk(chunk);
+        self.events.feed(data, false, |filled| {
+            accumulator.add(filled.chunk);
+            on_chunk(filled.chunk);
+        })
+    }
+
+    /// `feed` for a caller that wants only the completion: no chunk is handed out, so the
+    /// log probabilities of chunks laid out like the last one are merged as their validated
+    /// JSON text, never built per chunk (see [`crate::model::LazyLogProbs`]).
+    pub fn merge(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        let accumulator = &mut self.accumulator;
+        self.events.feed(data, true, |filled| {
+            accumulator.add_with_spans(filled.chunk, filled.spans, filled.data);
+        })
+    }
+
+    /// `finish` for a caller of [`merge`](Self::merge).
+    pub fn merge_finish(&mut self) -> Result<(), StreamError> {
+        let accumulator = &mut self.accumulator;
+        self.events.finish(true, |filled| {
+            accumulator.add_with_spans(filled.chunk, filled.spans, filled.data);
         })
     }
 
@@ -125,9 +144,9 @@ impl StreamMerger {
     /// after the last `data:` line, without a blank line or `[DONE]`).
     pub fn finish(&mut self, mut on_chunk: impl FnMut(&Chunk<'_>)) -> Result<(), StreamError> {
         let accumulator = &mut self.accumulator;
-        self.events.finish(|chunk| {
-            accumulator.add(chunk);
-            on_chunk(chunk);
+        self.events.finish(false, |filled| {
+            accumulator.add(filled.chunk);
+            on_chunk(filled.chunk);
         })
     }
 
@@ -159,8 +178,8 @@ impl StreamMerger {
 /// Merges a whole SSE body into its completion.
 pub fn merge_sse(body: &[u8]) -> Result<Completion<'static>, StreamError> {
     let mut merger = StreamMerger::new();
-    merger.feed(body, |_| {})?;
-    merger.finish(|_| {})?;
+    merger.merge(body)?;
+    merger.merge_finish()?;
     Ok(merger.into_completion())
 }
 
@@ -168,8 +187,8 @@ pub fn merge_sse(body: &[u8]) -> Result<Completion<'static>, StreamError> {
 pub fn parse_sse(body: &[u8]) -> Result<Vec<Chunk<'static>>, StreamError> {
     let mut chunks = Vec::new();
     let mut events = ChunkEvents::new(DEFAULT_MAX_EVENT_SIZE);
-    events.feed(body, |chunk| chunks.push(chunk.clone().into_owned()))?;
-    events.finish(|chunk| chunks.push(chunk.clone().into_owned()))?;
+    events.feed(body, false, |f| chunks.push(f.chunk.to_owned_copy()))?;
+    events.finish(false, |f| chunks.push(f.chunk.to_owned_copy()))?;
     Ok(chunks)
 }
 
@@ -186,6 +205,8 @@ struct ChunkEvents {
     done: bool,
     /// The layout of the last chunk, to re-read only its holes when the next one shares it.
     template: Option<ChunkTemplate>,
+    /// Where a merged chunk's log probabilities are (see `Filled`), reused chunk to chunk.
+    spans: Vec<(usize, Field<LogProbsSpans>)>,
 }
 
 impl ChunkEvents {
@@ -198,13 +219,16 @@ impl ChunkEvents {
             locator: DataPrefixes::default(),
             done: false,
             template: None,
+            spans: Vec::new(),
         }
     }
 
+    /// Decodes `data` and hands each chunk to `on_chunk`; `merging`: see `Filled`.
     fn feed(
         &mut self,
         data: &[u8],
-        mut on_chunk: impl FnMut(&Chunk<'_>),
+        merging: bool,
+        mut on_chunk: impl FnMut(&Filled<'_>),
     ) -> Result<(), StreamError> {
         if self.done {
             return Ok(());
@@ -223,7 +247,7 @@ impl ChunkEvents {
             // After an event failed, the rest of `data` is only decoded and queued: the
             // next call goes on from there, so nothing received is lost.
             if result.is_ok() {
-                result = self.drain(&mut on_chunk);
+                result = self.drain(merging, &mut on_chunk);
                 if self.done {
                     return result;
                 }
@@ -237,14 +261,18 @@ impl ChunkEvents {
         }
     }
 
-    fn finish(&mut self, on_chunk: impl FnMut(&Chunk<'_>)) -> Result<(), StreamError> {
+    fn finish(
+        &mut self,
+        merging: bool,
+        on_chunk: impl FnMut(&Filled<'_>),
+    ) -> Result<(), StreamError> {
         if self.done {
             return Ok(());
         }
         let first_new = self.events.len();
         let decoded = self.decoder.finish(&mut self.events);
         self.locate(first_new, &[], self.decoder.bytes_seen());
-        self.drain(on_chunk)?;
+        self.drain(merging, on_chunk)?;
         decoded.map_err(StreamError::Sse)
     }
 
@@ -269,7 +297,11 @@ impl ChunkEvents {
     }
 
     /// Handles the queued events in order; on error the rest stays queued.
-    fn drain(&mut self, mut on_chunk: impl FnMut(&Chunk<'_>)) -> Result<(), StreamError> {
+    fn drain(
+        &mut self,
+        merging: bool,
+        mut on_chunk: impl FnMut(&Filled<'_>),
+    ) -> Result<(), StreamError> {
         while self.next < self.events.len() {
             let i = self.next;
             self.next += 1;
@@ -277,6 +309,7 @@ impl ChunkEvents {
                 &self.events[i],
                 self.prefixes[i],
                 &mut self.template,
+                merging.then_some(&mut self.spans),
                 &mut on_chunk,
             ) {
                 Ok(true) => {}
@@ -301,19 +334,37 @@ impl ChunkEvents {
     }
 }
 
+/// A chunk handed over by `ChunkEvents`. When merging (the caller only merges chunks),
+/// the `logprobs` of the choices listed in `spans` are there, located in `data`, and
+/// stale in `chunk`; otherwise `spans` is empty.
+struct Filled<'x> {
+    chunk: &'x Chunk<'x>,
+    spans: &'x [(usize, Field<LogProbsSpans>)],
+    data: &'x [u8],
+}
+
 /// Handles one event: `Ok(false)` for `[DONE]`.
 #[inline]
 fn handle(
     event: &SseEvent,
     prefix: u8,
     template: &mut Option<ChunkTemplate>,
-    on_chunk: &mut impl FnMut(&Chunk<'_>),
+    merging: Option<&mut Vec<(usize, Field<LogProbsSpans>)>>,
+    on_chunk: &mut impl FnMut(&Filled<'_>),
 ) -> Result<bool, StreamError> {
-    if event.event.is_none() {
+    if let (None, Some(template)) = (&event.event, template.as_mut()) {
         // A chunk laid out like the last one (no error can be among them: an error chunk
         // never becomes a template, and a template only takes chunks of its own layout).
-        if let Some(chunk) = template.as_mut().and_then(|t| t.fill(&event.data)) {
-            on_chunk(chunk);
+        let (filled, spans) = match merging {
+            Some(spans) => (template.fill_merging(&event.data, spans), &spans[..]),
+            None => (template.fill(&event.data), &[][..]),
+        };
+        if let Some(chunk) = filled {
+            on_chunk(&Filled {
+                chunk,
+                spans,
+                data: &event.data,
+            });
             return Ok(true);
         }
     }
@@ -336,7 +387,11 @@ fn handle(
             {
                 return Err(server_error(event, json_payload(trimmed)));
             }
-            on_chunk(&chunk);
+            on_chunk(&Filled {
+                chunk: &chunk,
+                spans: &[],
+                data: &event.data,
+            });
             *template = ChunkTemplate::record(&event.data, chunk);
             Ok(true)
         }
@@ -1047,5 +1102,142 @@ mod tests {
             count += 1;
         }
         assert!(count > 0);
+    }
+}
+
+#[cfg(test)]
+mod merging_tests {
+    use super::*;
+
+    /// The completion and error of `feed`/`finish`, which build every chunk.
+    fn typed(body: &[u8]) -> (Completion<'static>, Result<(), StreamError>) {
+        let mut merger = StreamMerger::new();
+        let result = merger
+            .feed(body, |_| {})
+            .and_then(|()| merger.finish(|_| {}));
+        (merger.into_completion(), result)
+    }
+
+    fn merged(body: &[u8]) -> (Completion<'static>, Result<(), StreamError>) {
+        let mut merger = StreamMerger::new();
+        let result = merger.merge(body).and_then(|()| merger.merge_finish());
+        (merger.into_completion(), result)
+    }
+
+    fn chunk(content: &str, logprobs: &str, second: Option<&str>) -> String {
+        let choice = |index: u32, logprobs: &str| {
+            format!(
+                r#"{{"index":{index},"delta":{{"content":"{content}"}},"logprobs":{logprobs},"finish_reason":null}}"#
+            )
+        };
+        let mut choices = choice(0, logprobs);
+        if let Some(other) = second {
+            choices = format!("{choices},{}", choice(1, other));
+        }
+        format!(
+            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{choices}]}}\n\n"
+        )
+    }
+
+    fn entry(token: &str, logprob: &str, bytes: &str) -> String {
+        format!(
+            r#"{{"token":"{token}","logprob":{logprob},"bytes":{bytes},"top_logprobs":[{{"token":"{token}","logprob":{logprob},"bytes":{bytes}}},{{"token":"x","logprob":-9.5,"bytes":[120]}}]}}"#
+        )
+    }
+
+    /// Chunks laid out alike (so merged from their text) and not, every kind of value.
+    #[test]
+    fn merging_only_gives_what_building_every_chunk_gives() {
+        let values = [
+            format!(
+                r#"{{"content":[{}],"refusal":null}}"#,
+                entry("a", "-1.5", "[97]")
+            ),
+            format!(
+                r#"{{"content":[{}],"refusal":null}}"#,
+                entry("bc", "-0.25e-3", "[98,99]")
+            ),
+            format!(
+                r#"{{"content":[{}],"refusal":null}}"#,
+                entry("d\\\"e", "-2", "[100,34,101]")
+            ),
+            format!(
+                r#"{{"content":[{}],"refusal":null}}"#,
+                entry("é", "0", "null")
+            ),
+            r#"{"content":[],"refusal":null}"#.to_owned(),
+            format!(
+                r#"{{"content":null,"refusal":[{}]}}"#,
+                entry("no", "-1", "[110,111]")
+            ),
+            format!(
+                r#"{{"content":[{},{}],"refusal":null,"k":{{"v":[1,-0]}}}}"#,
+                entry("f", "-3", "[102]"),
+                entry("g", "-4", "[103]")
+            ),
+            r#"{"content":[{"token":"h","q":{"r":null}}]}"#.to_owned(),
+            format!(
+                r#"{{"content":[{}],"content":[]}}"#,
+                entry("i", "-5", "[105]")
+            ),
+            "null".to_owned(),
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for round in 0..300 {
+            let mut body = String::new();
+            for i in 0..12 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // Mostly the same value kind, so templates fill; now and then another.
+                let pick = if seed % 3 == 0 {
+                    (seed >> 8) as usize % values.len()
+                } else {
+                    round % values.len()
+                };
+                let second = (round % 4 == 0).then(|| values[(pick + i) % values.len()].as_str());
+                body.push_str(&chunk(&format!("t{i}"), &values[pick], second));
+            }
+            let (want, want_result) = typed(body.as_bytes());
+            let (got, got_result) = merged(body.as_bytes());
+            assert_eq!(got_result, want_result, "{body}");
+            assert_eq!(got, want, "{body}");
+            assert_eq!(
+                serde_json::to_string(&crate::model::With(&got, crate::model::Mode::Lossless))
+                    .unwrap(),
+                serde_json::to_string(&crate::model::With(&want, crate::model::Mode::Lossless))
+                    .unwrap()
+            );
+        }
+    }
+
+    /// A bad value in a chunk laid out like the last one fails as the full parse does.
+    #[test]
+    fn bad_log_probabilities_fail_with_the_same_error() {
+        let good = format!(
+            r#"{{"content":[{}],"refusal":null}}"#,
+            entry("a", "-1.5", "[97]")
+        );
+        for bad in [
+            good.replace("-1.5", "\"-1.5\""),
+            good.replace("[97]", "[97.5]"),
+            good.replace("[97]", "[\"a\"]"),
+            good.replace("-1.5", "1e999"),
+            good.replace("\"a\"", "\"a\\q\""),
+            good.replace("[97]", "[9223372036854775808]"),
+        ] {
+            let body = [
+                chunk("a", &good, None),
+                chunk("b", &good, None),
+                chunk("c", &bad, None),
+                chunk("d", &good, None),
+            ]
+            .concat();
+            let (want, want_result) = typed(body.as_bytes());
+            let (got, got_result) = merged(body.as_bytes());
+            assert!(want_result.is_err(), "{bad}");
+            assert_eq!(got_result, want_result, "{bad}");
+            assert_eq!(got, want, "{bad}");
+        }
     }
 }

@@ -13,9 +13,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, LogProbs, Text, Usage};
-use crate::parse::FastParse;
-use crate::parse::Reader;
+use crate::layout::LogProbsLayout;
+use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text, Usage};
+use crate::parse::{self, FastParse, LogProbsSpans, Reader, Refill};
 
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
@@ -46,6 +46,9 @@ pub struct ChunkTemplate {
     /// Shared with whoever took the last filled chunk; filling again copies it only if
     /// they still hold it.
     chunk: Arc<Chunk<'static>>,
+    /// The layout of the last `logprobs` value validated for each choice position, for
+    /// `fill_merging`.
+    layouts: Vec<(usize, LogProbsLayout)>,
 }
 
 impl ChunkTemplate {
@@ -84,6 +87,7 @@ impl ChunkTemplate {
             holes: spans.into_iter().map(|(_, hole)| hole).collect(),
             // Moved, not cloned: its vectors are reused as they are.
             chunk: Arc::new(chunk.into_owned()),
+            layouts: Vec::new(),
         })
     }
 
@@ -93,6 +97,57 @@ impl ChunkTemplate {
     /// them changed, which is harmless (every fill writes every hole), but then may have
     /// copied a chunk someone holds for nothing: rare, as layouts differ early or not at all.
     pub fn fill(&mut self, data: &[u8]) -> Option<&Arc<Chunk<'static>>> {
+        self.fill_holes(data, |chunk, c, reader| {
+            // Over the last chunk's value: its strings and vectors are reused.
+            let chunk = Arc::make_mut(chunk);
+            choice_mut(chunk, c)?.logprobs.refill(reader).ok()
+        })
+    }
+
+    /// `fill` for a caller that only merges the chunk: each `logprobs` hole is validated and
+    /// located (pushed onto `spans` with its choice's position), not built, and the chunk
+    /// returned holds stale `logprobs` for those choices, which must not be read.
+    pub fn fill_merging(
+        &mut self,
+        data: &[u8],
+        spans: &mut Vec<(usize, Field<LogProbsSpans>)>,
+    ) -> Option<&Arc<Chunk<'static>>> {
+        spans.clear();
+        // Without log probabilities, the plain fill does the same with less bookkeeping.
+        if !self.holes.iter().any(|h| matches!(h, Hole::LogProbs(_))) {
+            return self.fill(data);
+        }
+        let mut layouts = std::mem::take(&mut self.layouts);
+        let filled = self
+            .fill_holes(data, |_, c, reader| {
+                let start = reader.position();
+                let layout = layouts.iter().position(|(choice, _)| *choice == c);
+                if let Some((end, found)) = layout.and_then(|l| layouts[l].1.read(data, start)) {
+                    *reader = Reader::at(data, end);
+                    spans.push((c, Field::Value(found)));
+                    return Some(());
+                }
+                let found = parse::logprobs_spans(reader).ok()?;
+                // The next chunk most likely has this value's layout.
+                let recorded = LogProbsLayout::record(&data[start..reader.position()]);
+                match (layout, recorded) {
+                    (Some(l), Some(recorded)) => layouts[l].1 = recorded,
+                    (None, Some(recorded)) => layouts.push((c, recorded)),
+                    (_, None) => {}
+                }
+                spans.push((c, found));
+                Some(())
+            })
+            .is_some();
+        self.layouts = layouts;
+        filled.then_some(&self.chunk)
+    }
+
+    fn fill_holes<'d>(
+        &mut self,
+        data: &'d [u8],
+        mut logprobs: impl FnMut(&mut Arc<Chunk<'static>>, usize, &mut Reader<'d>) -> Option<()>,
+    ) -> Option<&Arc<Chunk<'static>>> {
         let mut at = 0;
         for (literal, hole) in self.literals.iter().zip(&self.holes) {
             let literal = &self.bytes[literal.clone()];
@@ -101,11 +156,7 @@ impl ChunkTemplate {
             }
             let mut reader = Reader::at(data, at + literal.len());
             match *hole {
-                Hole::LogProbs(c) => {
-                    let logprobs: Field<Box<LogProbs>> = FastParse::fast_parse(&mut reader).ok()?;
-                    let chunk = Arc::make_mut(&mut self.chunk);
-                    choice_mut(chunk, c)?.logprobs = logprobs.into_owned();
-                }
+                Hole::LogProbs(c) => logprobs(&mut self.chunk, c, &mut reader)?,
                 Hole::Usage => {
                     let usage: Field<Box<Usage>> = FastParse::fast_parse(&mut reader).ok()?;
                     Arc::make_mut(&mut self.chunk).usage = usage.into_owned();

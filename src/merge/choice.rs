@@ -5,9 +5,10 @@ use super::function::FunctionState;
 use super::text;
 use super::tool_calls::ToolCalls;
 use crate::model::{
-    ChunkChoice, CompletionChoice, Delta, Field, Index, IntoOwned, LogProbContent, LogProbs,
-    Message, StopReason, Text,
+    ChunkChoice, CompletionChoice, Delta, EntryRuns, Field, Index, IntoOwned, LazyLogProbs,
+    LogProbs, Message, StopReason, Text,
 };
+use crate::parse::LogProbsSpans;
 
 /// Keys of a completion choice that a chunk choice does not define: an unknown chunk-choice
 /// key of that name is dropped rather than written twice.
@@ -54,8 +55,14 @@ impl ChoiceState {
         self.finish_reason.as_deref().is_some_and(|r| !r.is_empty())
     }
 
+    /// Merges a choice; with `spans`, its `logprobs` are those (located in `data`), not the
+    /// choice's own (see `ChunkTemplate::fill_merging`).
     #[inline]
-    pub(crate) fn add(&mut self, choice: &ChunkChoice<'_>) {
+    pub(crate) fn add(
+        &mut self,
+        choice: &ChunkChoice<'_>,
+        spans: Option<(&Field<LogProbsSpans>, &[u8])>,
+    ) {
         if let Field::Value(delta) = &choice.delta {
             self.add_delta(delta);
         }
@@ -66,10 +73,19 @@ impl ChoiceState {
             stop.tagged = false;
             self.stop_reason = Some(stop);
         }
-        if let Field::Value(logprobs) = &choice.logprobs {
-            self.logprobs
+        match spans {
+            Some((Field::Value(spans), data)) => self
+                .logprobs
                 .get_or_insert_with(LogProbsState::default)
-                .add(logprobs);
+                .add_spans(spans, data),
+            Some(_) => {}
+            None => {
+                if let Field::Value(logprobs) = &choice.logprobs {
+                    self.logprobs
+                        .get_or_insert_with(LogProbsState::default)
+                        .add(logprobs);
+                }
+            }
         }
         if !choice.extra.is_empty() {
             self.extra.merge(&choice.extra, CHOICE_KEYS);
@@ -119,9 +135,13 @@ impl ChoiceState {
             delta: Field::Value(delta),
             finish_reason: text::field(self.finish_reason.clone()),
             logprobs: self.logprobs.as_ref().map_or(Field::Absent, |l| {
+                let list = |runs: &Option<EntryRuns>| {
+                    runs.as_ref()
+                        .map_or(Field::Absent, |r| Field::Value(r.build()))
+                };
                 Field::Value(Box::new(LogProbs {
-                    content: l.content.clone().map_or(Field::Absent, Field::Value),
-                    refusal: l.refusal.clone().map_or(Field::Absent, Field::Value),
+                    content: list(&l.content),
+                    refusal: list(&l.refusal),
                     extra: l.extra.to_extra(),
                 }))
             }),
@@ -165,8 +185,8 @@ impl ChoiceState {
 /// `logprobs.content` and `logprobs.refusal`: the non-null lists concatenated.
 #[derive(Debug, Clone, Default)]
 struct LogProbsState {
-    content: Option<Vec<LogProbContent<'static>>>,
-    refusal: Option<Vec<LogProbContent<'static>>>,
+    content: Option<EntryRuns>,
+    refusal: Option<EntryRuns>,
     extra: LastWins,
 }
 
@@ -177,8 +197,8 @@ impl LogProbsState {
             (&mut self.refusal, &logprobs.refusal),
         ] {
             if let Field::Value(entries) = sent {
-                kept.get_or_insert_with(Vec::new)
-                    .extend(entries.iter().map(|e| e.clone().into_owned()));
+                kept.get_or_insert_with(EntryRuns::default)
+                    .push_typed(entries);
             }
         }
         if !logprobs.extra.is_empty() {
@@ -186,11 +206,23 @@ impl LogProbsState {
         }
     }
 
-    fn into_logprobs(self) -> LogProbs<'static> {
-        LogProbs {
-            content: self.content.map_or(Field::Absent, Field::Value),
-            refusal: self.refusal.map_or(Field::Absent, Field::Value),
-            extra: self.extra.into_extra(),
+    /// The same as `add` for the value `spans` locates in `data`.
+    fn add_spans(&mut self, spans: &LogProbsSpans, data: &[u8]) {
+        for (kept, sent) in [
+            (&mut self.content, &spans.content),
+            (&mut self.refusal, &spans.refusal),
+        ] {
+            if let Field::Value(items) = sent {
+                kept.get_or_insert_with(EntryRuns::default)
+                    .push_json(&data[items.clone()]);
+            }
         }
+        if !spans.extra.is_empty() {
+            self.extra.merge(&spans.extra, &[]);
+        }
+    }
+
+    fn into_logprobs(self) -> LazyLogProbs<'static> {
+        LazyLogProbs::merged(self.content, self.refusal, self.extra.into_extra())
     }
 }

@@ -21,6 +21,7 @@ use choice::ChoiceState;
 use extra::LastWins;
 
 use crate::model::{Chunk, Completion, Field, IntoOwned, Text, Usage, COMPLETION_OBJECT};
+use crate::parse::LogProbsSpans;
 
 /// Merges the chunks of ONE stream, in arrival order, into a [`Completion`].
 ///
@@ -81,6 +82,19 @@ impl Accumulator {
 
     /// Merges one parsed chunk.
     pub fn add(&mut self, chunk: &Chunk<'_>) {
+        self.add_with_spans(chunk, &[], &[]);
+    }
+
+    /// Merges a chunk whose choices at the positions listed in `spans` have their
+    /// `logprobs` there, located in `data` and validated, instead of in the chunk (see
+    /// `ChunkTemplate::fill_merging`).
+    #[inline]
+    pub fn add_with_spans(
+        &mut self,
+        chunk: &Chunk<'_>,
+        spans: &[(usize, Field<LogProbsSpans>)],
+        data: &[u8],
+    ) {
         self.chunks += 1;
         text::set_once(&mut self.id, &chunk.id);
         text::set_once(&mut self.model, &chunk.model);
@@ -94,10 +108,14 @@ impl Accumulator {
             }
         }
         if let Field::Value(choices) = &chunk.choices {
-            for choice in choices {
+            for (position, choice) in choices.iter().enumerate() {
                 let index = choice.index.get().map_or(0, |i| i.value);
                 let slot = self.choice_slot(index);
-                self.choices[slot].add(choice);
+                let spans = spans
+                    .iter()
+                    .find(|(p, _)| *p == position)
+                    .map(|(_, s)| (s, data));
+                self.choices[slot].add(choice, spans);
             }
         }
         if let Field::Value(usage) = &chunk.usage {

@@ -26,8 +26,9 @@
 //! (`finish_reason: null`) does not validate; neither does one that never sent an id,
 //! model or creation time.
 
-use super::chunk::{FunctionDelta, LogProbs, Usage};
+use super::chunk::{FunctionDelta, Usage};
 use super::field::{Index, StopReason, Text};
+use super::lazy::LazyLogProbs;
 
 model! {
     /// A whole chat completion, as a non-streamed request returns it, or as the chunks of
@@ -64,7 +65,7 @@ model! {
     pub struct CompletionChoice {
         "finish_reason" => finish_reason: Text<'a>,
         "index" => index: Index,
-        "logprobs" => logprobs: LogProbs<'a>,
+        "logprobs" => logprobs: LazyLogProbs<'a>,
         "message" => message: Message<'a>,
         "stop_reason" => stop_reason: StopReason<'a>,
     }

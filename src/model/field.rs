@@ -53,6 +53,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
 pub trait IntoOwned {
     type Owned: 'static;
     fn into_owned(self) -> Self::Owned;
+
+    /// An owned copy, made in one pass where `clone().into_owned()` walks the value twice.
+    fn to_owned_copy(&self) -> Self::Owned
+    where
+        Self: Clone,
+    {
+        self.clone().into_owned()
+    }
 }
 
 macro_rules! owned_scalar {
@@ -65,24 +73,37 @@ macro_rules! owned_scalar {
 }
 owned_scalar!(bool, u32, u64, i64, f64, Index);
 
-impl<T: IntoOwned> IntoOwned for Vec<T> {
+impl<T: IntoOwned + Clone> IntoOwned for Vec<T> {
     type Owned = Vec<T::Owned>;
     fn into_owned(self) -> Self::Owned {
         self.into_iter().map(IntoOwned::into_owned).collect()
     }
+    fn to_owned_copy(&self) -> Self::Owned {
+        self.iter().map(IntoOwned::to_owned_copy).collect()
+    }
 }
 
-impl<T: IntoOwned> IntoOwned for Box<T> {
+impl<T: IntoOwned + Clone> IntoOwned for Box<T> {
     type Owned = Box<T::Owned>;
     fn into_owned(self) -> Self::Owned {
         Box::new((*self).into_owned())
     }
+    fn to_owned_copy(&self) -> Self::Owned {
+        Box::new((**self).to_owned_copy())
+    }
 }
 
-impl<T: IntoOwned> IntoOwned for Field<T> {
+impl<T: IntoOwned + Clone> IntoOwned for Field<T> {
     type Owned = Field<T::Owned>;
     fn into_owned(self) -> Self::Owned {
         self.map(IntoOwned::into_owned)
+    }
+    fn to_owned_copy(&self) -> Self::Owned {
+        match self {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(v) => Field::Value(v.to_owned_copy()),
+        }
     }
 }
 
@@ -112,6 +133,9 @@ impl IntoOwned for Text<'_> {
     type Owned = Text<'static>;
     fn into_owned(self) -> Text<'static> {
         Text(Cow::Owned(self.0.into_owned()))
+    }
+    fn to_owned_copy(&self) -> Text<'static> {
+        Text(Cow::Owned(self.as_str().to_owned()))
     }
 }
 

@@ -203,6 +203,15 @@ impl<'a> Extra<'a> {
             .map(|(_, v)| v)
     }
 
+    pub fn to_owned_copy(&self) -> Extra<'static> {
+        Extra(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.to_owned_copy(), v.to_owned_copy()))
+                .collect(),
+        )
+    }
+
     pub fn into_owned(self) -> Extra<'static> {
         Extra(
             self.0

@@ -27,6 +27,12 @@ macro_rules! model {
                     extra: self.extra.into_owned(),
                 }
             }
+            fn to_owned_copy(&self) -> $name<'static> {
+                $name {
+                    $( $field: $crate::model::IntoOwned::to_owned_copy(&self.$field), )*
+                    extra: self.extra.to_owned_copy(),
+                }
+            }
         }
 
         impl $name<'_> {

@@ -8,6 +8,8 @@
 
 mod fast;
 mod reader;
+mod refill;
+mod spans;
 
 use serde::Deserialize;
 
@@ -16,6 +18,8 @@ use crate::model::StrictnessGuard;
 
 pub use fast::FastParse;
 pub use reader::{Reader, Reject, Result as FastResult};
+pub use refill::Refill;
+pub use spans::{logprobs_spans, LogProbsSpans};
 
 /// Parses one JSON document into `T`, borrowing strings from `input` where possible.
 pub fn parse<'a, T>(input: &'a [u8], strict: bool) -> Result<T, ParseError>

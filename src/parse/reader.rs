@@ -115,6 +115,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `string` when only validity matters: a string without escapes is checked in place.
+    #[inline]
+    pub fn skip_string(&mut self) -> Result<()> {
+        let start = self.pos;
+        self.eat(b'"')?;
+        let run = self.pos;
+        let (len, ascii) = special_byte(&self.input[run..]).ok_or(Reject)?;
+        let end = run + len;
+        if self.input[end] == b'"' && (ascii || std::str::from_utf8(&self.input[run..end]).is_ok())
+        {
+            self.pos = end + 1;
+            return Ok(());
+        }
+        self.pos = start;
+        self.string().map(drop)
+    }
+
     /// The text up to the next quote, backslash or control character, which is consumed.
     #[inline(always)]
     fn plain_run(&mut self) -> Result<&'a str> {
@@ -279,6 +296,128 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An array of integers, each passed to `each` (a token's `bytes`). Elements that are
+    /// plain digits right after the separator, too few to overflow, are read in a tight
+    /// loop; anything else goes through `i64`, so exactly the same arrays are accepted.
+    #[inline]
+    pub fn i64_array(&mut self, mut each: impl FnMut(i64)) -> Result<()> {
+        self.eat(b'[')?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            each(match self.short_natural() {
+                Some(value) => value,
+                None => self.i64()?,
+            });
+            match self.input.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                    _ => return Err(Reject),
+                },
+            }
+        }
+    }
+
+    /// A canonical non-negative integer of at most 18 digits starting right here, consumed;
+    /// `None` (nothing consumed) for anything else.
+    #[inline(always)]
+    fn short_natural(&mut self) -> Option<i64> {
+        let bytes = self.input;
+        let start = self.pos;
+        let mut i = start;
+        let mut value: i64 = 0;
+        while let Some(&d @ b'0'..=b'9') = bytes.get(i) {
+            if i - start == 18 {
+                return None;
+            }
+            value = value * 10 + i64::from(d - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        let leading_zero = digits > 1 && bytes[start] == b'0';
+        if digits == 0 || leading_zero || matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.pos = i;
+        Some(value)
+    }
+
+    /// A number `f64` accepts, checked but not converted. Without an exponent, fewer than
+    /// 300 integer digits cannot overflow; anything else is converted to find out.
+    pub fn finite_number(&mut self) -> Result<()> {
+        // A log probability's usual form, `-?d.ddd`, without an exponent: one digit, the
+        // point, then a run of digits. Anything else takes the general path below.
+        let bytes = &self.input[self.pos..];
+        let sign = usize::from(bytes.first() == Some(&b'-'));
+        if let Some(&[b'0'..=b'9', b'.']) = bytes.get(sign..sign + 2) {
+            let frac = digit_run(&bytes[sign + 2..]);
+            let end = sign + 2 + frac;
+            if frac > 0 && !matches!(bytes.get(end), Some(b'e' | b'E')) {
+                self.pos += end;
+                return Ok(());
+            }
+        }
+        let start = self.pos;
+        let n = self.number()?;
+        let integer_digits = n
+            .text
+            .bytes()
+            .take_while(|&b| b != b'.' && b != b'e' && b != b'E')
+            .count();
+        if integer_digits < 300 && !n.text.bytes().any(|b| b == b'e' || b == b'E') {
+            return Ok(());
+        }
+        self.pos = start;
+        self.f64().map(drop)
+    }
+
+    /// `i64_array` when only validity matters. Arrays of one- to three-digit naturals
+    /// without whitespace (a token's UTF-8 bytes) are checked element by element, four
+    /// bytes at a time; at anything else the array is read again by `i64_array`.
+    pub fn skip_i64_array(&mut self) -> Result<()> {
+        self.peek();
+        let bytes = &self.input[self.pos..];
+        if bytes.starts_with(b"[]") {
+            self.pos += 2;
+            return Ok(());
+        }
+        if bytes.first() == Some(&b'[') {
+            let mut i = 1;
+            while let Some(&[a, b, c, d]) = bytes.get(i..i + 4) {
+                let (digits, separator) = match (a, b, c, d) {
+                    (b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', d) if !d.is_ascii_digit() => (3, d),
+                    (b'0'..=b'9', b'0'..=b'9', c, _) if !c.is_ascii_digit() => (2, c),
+                    (b'0'..=b'9', b, _, _) if !b.is_ascii_digit() => (1, b),
+                    _ => break,
+                };
+                if digits > 1 && a == b'0' {
+                    break;
+                }
+                i += digits + 1;
+                match separator {
+                    b',' => {}
+                    b']' => {
+                        self.pos += i;
+                        return Ok(());
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.i64_array(drop)
+    }
+
     pub fn f64(&mut self) -> Result<f64> {
         let n = self.number()?;
         if let Some(value) = exact_short_decimal(n.text) {
@@ -401,6 +540,28 @@ fn exact_short_decimal(text: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// How many ASCII digits `bytes` starts with, eight bytes at a time: numbers here are
+/// short, and most end inside their first word.
+#[inline(always)]
+fn digit_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // Bytes below '0' (the lowest flag is exact: borrows only run upwards from it) and
+        // bytes above '9' or not ASCII (each flag exact: the addition cannot carry).
+        let below = x.wrapping_sub(ONES * u64::from(b'0')) & !x & HIGHS;
+        let above = ((x & !HIGHS).wrapping_add(ONES * (0x7F - u64::from(b'9'))) | x) & HIGHS;
+        let stops = below | above;
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
 /// The index of the first byte that ends a plain run inside a string (a quote, a backslash
 /// or a control character), and whether every byte before it is ASCII. Eight bytes at a
 /// time, since most strings here are short and a SIMD search costs more to set up than it
@@ -499,6 +660,28 @@ mod tests {
     }
 
     #[test]
+    fn skipping_strings_accepts_what_reading_them_accepts() {
+        for text in [
+            &b"\"plain\" "[..],
+            b"\"caf\xc3\xa9\"",
+            b"\"a\\\"b\"",
+            b"\"\\ud800\"",
+            b"\"a\x01\"",
+            b"\"open",
+            b"\"\xff\"",
+            b"\"abcdefgh\xc3\"",
+            b" \"x\"",
+            b"x",
+        ] {
+            let mut r = Reader::new(text);
+            let skipped = r.skip_string().map(|()| r.position());
+            let mut r = Reader::new(text);
+            let read = r.string().map(|_| r.position());
+            assert_eq!(skipped, read, "{text:?}");
+        }
+    }
+
+    #[test]
     fn short_decimals_parse_exactly_as_the_general_parser_does() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move || {
@@ -543,6 +726,130 @@ mod tests {
             let fast = r.f64().unwrap_or_else(|_| panic!("{case}"));
             let general: f64 = case.parse().unwrap();
             assert_eq!(fast.to_bits(), general.to_bits(), "{case}");
+            assert_eq!(
+                Reader::new(case.as_bytes()).finite_number(),
+                Ok(()),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn integer_arrays_read_as_their_elements_do() {
+        for text in [
+            "[]",
+            " [ ] ",
+            "[0,1,255]",
+            "[ 7 , -8 ,\n9]",
+            "[999999999999999999,1000000000000000000,9223372036854775807]",
+            "[9223372036854775808]",
+            "[-9223372036854775808,-0]",
+            "[01]",
+            "[1.5]",
+            "[1e2]",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "[\"1\"]",
+            "[1",
+        ] {
+            let mut array = Vec::new();
+            let fast = Reader::new(text.as_bytes())
+                .i64_array(|v| array.push(v))
+                .map(|()| array);
+            let mut general = Vec::new();
+            let mut r = Reader::new(text.as_bytes());
+            let slow = r
+                .array(|r| {
+                    general.push(r.i64()?);
+                    Ok(())
+                })
+                .map(|()| general);
+            assert_eq!(fast, slow, "{text}");
+            let skipped = Reader::new(text.as_bytes()).skip_i64_array();
+            assert_eq!(skipped.is_ok(), slow.is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn skipping_integer_arrays_accepts_what_reading_them_accepts() {
+        let mut seed = 0x5EED_0F1A_7EC0_DE11u64;
+        let alphabet = b"0123456789,,,]] -.e\"x";
+        for len in 0..24 {
+            for _ in 0..400 {
+                let mut text = vec![b'['];
+                text.extend((0..len).map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed >> 8) as usize % alphabet.len()]
+                }));
+                let mut r = Reader::new(&text);
+                let skipped = r.skip_i64_array().map(|()| r.position());
+                let mut r = Reader::new(&text);
+                let read = r.i64_array(drop).map(|()| r.position());
+                assert_eq!(skipped, read, "{}", String::from_utf8_lossy(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn digit_runs_agree_with_a_plain_scan() {
+        let mut seed = 0x0DDB_1A5E_5BAD_5EEDu64;
+        let alphabet = [
+            b'0', b'5', b'9', b'/', b':', b',', b']', b'.', 0x00, 0x7f, 0x80, 0xb9, 0xff,
+        ];
+        for len in 0..30 {
+            for _ in 0..300 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        if seed % 4 == 0 {
+                            alphabet[(seed >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'0' + (seed >> 16) as u8 % 10
+                        }
+                    })
+                    .collect();
+                let plain = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+                assert_eq!(digit_run(&bytes), plain, "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finite_numbers_are_those_f64_reads() {
+        let huge = format!("{}.5", "9".repeat(400));
+        for case in [
+            "1e308",
+            "1e309",
+            "-1.8e308",
+            "0e99999",
+            &huge,
+            "1.5",
+            "-0",
+            "1.",
+            "x",
+            "-",
+            "01",
+            "-01.5",
+            "0.5",
+            "-0.000123",
+            "1.5.5",
+            "1.5e",
+            "2E3",
+            "-",
+            "-.5",
+            "12x",
+            "0x1",
+        ] {
+            let mut r = Reader::new(case.as_bytes());
+            let checked = r.finite_number().map(|()| r.position());
+            let mut r = Reader::new(case.as_bytes());
+            let read = r.f64().map(|_| r.position());
+            assert_eq!(checked, read, "{case}");
         }
     }
 

@@ -116,9 +116,7 @@ pub fn merge_sse(
     let bytes = json_bytes(body)?;
     let (merger, result) = py.detach(|| {
         let mut merger = StreamMerger::with_max_event_size(max_event_size);
-        let result = merger
-            .feed(&bytes, |_| {})
-            .and_then(|()| merger.finish(|_| {}));
+        let result = merger.merge(&bytes).and_then(|()| merger.merge_finish());
         (merger, result)
     });
     match result {
