@@ -242,3 +242,9 @@ def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
         rows, pieces = split
         assert {p[0] for p in pieces} >= carried
         assert not carried & set(rows["id"])
+        # Splitting takes the pieces: a block splits once, and says so after.
+        with pytest.raises(ValueError, match="split"):
+            from_file.split(carried, set(), path, 0)
+        with pytest.raises(ValueError, match="split"):
+            pickle.dumps(from_file)
+        assert from_file.lines == again.lines and from_file.bad() == again.bad()

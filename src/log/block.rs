@@ -9,7 +9,6 @@
 //! states, in input order; [`MergedBlock::split`] does so at once for the keys that no
 //! earlier block left open, so only the streams that cross blocks travel.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use crate::merge::PartialAccumulator;
@@ -135,35 +134,41 @@ impl MergedBlock {
     /// its key is not in `ahead` (the keys that come again soon after the block, see
     /// [`LINGER`](super::LINGER)); the rest travel.
     pub fn split(
-        &self,
+        self,
         carried: &HashSet<String>,
         ahead: &HashSet<String>,
     ) -> (Vec<(PartialAccumulator, u64)>, Vec<Piece>) {
         let mut whole = Vec::new();
         let mut travelling = Vec::new();
         // Per key not carried, the stream its pieces make so far.
-        let mut open: HashMap<&str, Piece, foldhash::fast::RandomState> = HashMap::default();
-        for piece in &self.pieces {
+        let mut open: HashMap<String, Piece, foldhash::fast::RandomState> = HashMap::default();
+        for piece in self.pieces {
             if carried.contains(&piece.key) {
-                travelling.push(piece.clone());
+                travelling.push(piece);
                 continue;
             }
-            let stream = match open.entry(piece.key.as_str()) {
-                Entry::Occupied(entry) => {
-                    let stream = entry.into_mut();
+            let ended = match open.get_mut(&piece.key) {
+                Some(stream) => {
                     stream.state.extend(&piece.state);
                     stream.ends_with_usage = piece.ends_with_usage;
-                    stream
+                    stream.ends_with_usage && stream.state.is_finished()
                 }
-                Entry::Vacant(entry) => entry.insert(piece.clone()),
+                None if piece.ends_with_usage && piece.state.is_finished() => {
+                    whole.push((piece.state, piece.first_line));
+                    continue;
+                }
+                None => {
+                    open.insert(piece.key.clone(), piece);
+                    continue;
+                }
             };
-            if stream.ends_with_usage && stream.state.is_finished() {
-                let stream = open.remove(piece.key.as_str()).expect("just merged");
+            if ended {
+                let stream = open.remove(&piece.key).expect("just merged");
                 whole.push((stream.state, stream.first_line));
             }
         }
         for (key, stream) in open {
-            if stream.state.choices_finished() && !ahead.contains(key) {
+            if stream.state.choices_finished() && !ahead.contains(&key) {
                 whole.push((stream.state, stream.first_line));
             } else {
                 travelling.push(stream);
@@ -425,7 +430,7 @@ mod tests {
         let lines = [content(ID, "x"), finish(ID)];
         let block = block(&lines);
         assert_eq!(block.open_keys(), (vec![], vec![ID]));
-        let (whole, travelling) = block.split(&HashSet::new(), &HashSet::new());
+        let (whole, travelling) = block.clone().split(&HashSet::new(), &HashSet::new());
         assert_eq!((whole.len(), travelling.len()), (1, 0));
         assert!(whole[0].0.choices_finished() && !whole[0].0.is_finished());
         let ahead = HashSet::from([ID.to_owned()]);

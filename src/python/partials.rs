@@ -4,6 +4,7 @@
 //! travel as partial states and `partial_rows` combines them in input order.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -52,10 +53,33 @@ fn completion(state: PartialAccumulator, source: usize, first_line: u64) -> LogC
 type PickledBlock<'py> = (Vec<PieceTuple>, u64, Vec<BadTuple<'py>>);
 
 /// One block of JSONL records, merged into pieces per key. Picklable (a scheduler may move
-/// it between workers).
+/// it between workers) until it is split: splitting takes its pieces rather than copying
+/// them (copying was most of the split's time), so a block splits once.
 #[pyclass(module = "chatchunk._core", frozen)]
 pub struct PartialBlock {
-    block: MergedBlock,
+    lines: u64,
+    bad: Vec<BlockBadRecord>,
+    /// The merged pieces (its `bad` moved out above), until `split` takes them.
+    block: Mutex<Option<MergedBlock>>,
+}
+
+impl PartialBlock {
+    fn new(mut block: MergedBlock) -> Self {
+        PartialBlock {
+            lines: block.lines,
+            bad: std::mem::take(&mut block.bad),
+            block: Mutex::new(Some(block)),
+        }
+    }
+
+    fn with_block<R>(&self, read: impl FnOnce(&MergedBlock) -> R) -> PyResult<R> {
+        let guard = self.block.lock().map_err(|_| spent())?;
+        guard.as_ref().map(read).ok_or_else(spent)
+    }
+}
+
+fn spent() -> PyErr {
+    PyValueError::new_err("this block has been split: its pieces are gone")
 }
 
 #[pymethods]
@@ -63,24 +87,27 @@ impl PartialBlock {
     /// Lines in the block, blank ones included.
     #[getter]
     fn lines(&self) -> u64 {
-        self.block.lines
+        self.lines
     }
 
     /// Every key of the block with the line of its first record (0-based), in that order.
-    fn keys(&self) -> Vec<(&str, u64)> {
-        self.block.keys().collect()
+    fn keys(&self) -> PyResult<Vec<(String, u64)>> {
+        self.with_block(|b| b.keys().map(|(k, line)| (k.to_owned(), line)).collect())
     }
 
     /// The keys whose stream may be open at the end of the block: (with a choice not
     /// finished, finished without a usage report).
-    fn open_keys(&self) -> (Vec<&str>, Vec<&str>) {
-        self.block.open_keys()
+    fn open_keys(&self) -> PyResult<(Vec<String>, Vec<String>)> {
+        let owned = |keys: Vec<&str>| keys.into_iter().map(str::to_owned).collect();
+        self.with_block(|b| {
+            let (unfinished, unreported) = b.open_keys();
+            (owned(unfinished), owned(unreported))
+        })
     }
 
     /// The block's bad records.
     fn bad<'py>(&self, py: Python<'py>) -> Vec<BadTuple<'py>> {
-        self.block
-            .bad
+        self.bad
             .iter()
             .map(|r| {
                 let raw = PyBytes::new(py, &r.raw);
@@ -89,11 +116,11 @@ impl PartialBlock {
             .collect()
     }
 
-    /// Splits the block (see `MergedBlock::split`): the rows (as `merge_log_arrow`'s
-    /// columns) of the streams it holds whole, and the pieces of the others as `(key,
-    /// first_line, ends_with_usage, ended, state)`. `carried`: the keys an earlier block
-    /// left open; `ahead`: the keys that come again soon after the block; `line_base`: the
-    /// number of lines of the file before the block.
+    /// Splits the block (see `MergedBlock::split`), taking its pieces: the rows (as
+    /// `merge_log_arrow`'s columns) of the streams it holds whole, and the pieces of the
+    /// others as `(key, first_line, ends_with_usage, ended, state)`. `carried`: the keys an
+    /// earlier block left open; `ahead`: the keys that come again soon after the block;
+    /// `line_base`: the number of lines of the file before the block.
     fn split<'py>(
         &self,
         py: Python<'py>,
@@ -102,8 +129,14 @@ impl PartialBlock {
         source: String,
         line_base: u64,
     ) -> PyResult<(Bound<'py, PyDict>, Vec<PieceTuple>)> {
+        let block = self
+            .block
+            .lock()
+            .map_err(|_| spent())?
+            .take()
+            .ok_or_else(spent)?;
         let (rows, pieces) = py.detach(|| {
-            let (whole, travelling) = self.block.split(&carried, &ahead);
+            let (whole, travelling) = block.split(&carried, &ahead);
             let rows: Vec<_> = whole
                 .into_iter()
                 .map(|(state, line)| completion(state, 0, line_base + line + 1))
@@ -118,24 +151,20 @@ impl PartialBlock {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledBlock<'py>)> {
         let py = slf.py();
         let this = slf.get();
-        let pieces = this.block.pieces.iter().cloned().map(piece_tuple).collect();
+        let pieces = this.with_block(|b| b.pieces.iter().cloned().map(piece_tuple).collect())?;
         let rebuild = py.import("chatchunk._core")?.getattr("_partial_block")?;
-        Ok((rebuild, (pieces, this.block.lines, this.bad(py))))
+        Ok((rebuild, (pieces, this.lines, this.bad(py))))
     }
 
     /// Roughly the memory held, for schedulers that weigh what they move.
     fn __sizeof__(&self) -> usize {
-        self.block
-            .pieces
-            .iter()
-            .map(|p| 256 + p.key.len() + 64 * p.state.chunk_count() as usize)
-            .sum::<usize>()
-            + self
-                .block
-                .bad
+        let pieces = self.with_block(|b| {
+            b.pieces
                 .iter()
-                .map(|r| 64 + r.raw.len())
+                .map(|p| 256 + p.key.len() + 64 * p.state.chunk_count() as usize)
                 .sum::<usize>()
+        });
+        pieces.unwrap_or(0) + self.bad.iter().map(|r| 64 + r.raw.len()).sum::<usize>()
     }
 }
 
@@ -151,7 +180,7 @@ pub fn partial_block(
     let key_at = pointer(key)?;
     let chunk_at = pointer(chunk)?;
     let block = py.detach(|| MergedBlock::merge(data, key_at, chunk_at));
-    Ok(PartialBlock { block })
+    Ok(PartialBlock::new(block))
 }
 
 /// Merges the lines of a local file that start in `[start, end)` into pieces per key,
@@ -171,7 +200,7 @@ pub fn partial_block_file(
     let block = py.detach(|| {
         read_lines(&path, start, end).map(|data| MergedBlock::merge(&data, key_at, chunk_at))
     })?;
-    Ok(PartialBlock { block })
+    Ok(PartialBlock::new(block))
 }
 
 /// A `PartialBlock` from its pickled form.
@@ -203,9 +232,7 @@ pub fn _partial_block(
             raw,
         })
         .collect();
-    Ok(PartialBlock {
-        block: MergedBlock { pieces, lines, bad },
-    })
+    Ok(PartialBlock::new(MergedBlock { pieces, lines, bad }))
 }
 
 /// A piece after the shuffle: state, ends_with_usage, source, first line in the file.
