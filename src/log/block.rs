@@ -101,12 +101,11 @@ impl MergedBlock {
                     let (slot, layout) = open.get_mut(key.as_ref()).expect("inserted above");
                     let piece = &mut block.pieces[*slot];
                     piece.state.add(&chunk);
-                    let ends = piece.end_with(usage_only(&chunk));
-                    if options.chunk.is_none() {
-                        layout.learn(text, chunk);
-                    }
-                    if ends {
+                    if piece.end_with(usage_only(&chunk)) {
                         open.remove(key.as_ref());
+                    } else if options.chunk.is_none() {
+                        // (An ended piece's layout would be dropped with it.)
+                        layout.learn(text, chunk);
                     }
                 }
                 Item::Bad {

@@ -289,12 +289,11 @@ impl Shard {
                             .or_insert_with(|| Open::new(source, abs, record_no)),
                     };
                     open.add(&chunk, record_no);
-                    let ended = usage_only(&chunk) && open.acc.is_finished();
-                    if options.chunk.is_none() {
-                        open.layout.learn(text, chunk);
-                    }
-                    if ended {
+                    if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, at, out);
+                    } else if options.chunk.is_none() {
+                        // (An ended stream's layout would be dropped with it.)
+                        open.layout.learn(text, chunk);
                     }
                 }
                 Item::Bad {
