@@ -658,6 +658,7 @@ def _partial_block(
     pieces: list[tuple[str, int, bool, bool, bytes]],
     lines: int,
     bad: list[tuple[int, int, str, bytes]],
+    weight: int,
 ) -> PartialBlock: ...
 def partial_rows(
     keys: list[list[tuple[bytes, bool, int, int]]], sources: list[str]
