@@ -5,8 +5,8 @@ importing this module does not import dask, calling :func:`merge_logs` does.
 
 How it works (see the README's "Dask" section):
 
-1. **Map**: each JSONL file is cut into blocks of ``blocksize`` bytes at line boundaries (a
-   line belongs to the block where it starts; compressed files are one block). A task per
+1. **Map**: each JSONL file is cut into equal blocks of at most ``blocksize`` bytes at line
+   boundaries (a line belongs to the block where it starts; compressed files are one block). A task per
    block parses its records in Rust (with the single-machine engine's templates) and merges
    them per key into *pieces* (``PartialBlock``); a piece ends at each usage-only chunk.
 2. **Plan**: small summaries of the blocks (lines, keys, streams left open) tell each block
@@ -388,7 +388,7 @@ def merge_logs(
     ``paths``: local paths or fsspec URLs (``s3://bucket/logs/*.jsonl``), globs expanded,
     taken in the order given. A stream's chunks may be spread over any files and blocks:
     they are merged in input order (file order, then position in the file). ``key``,
-    ``chunk`` and ``format`` as for ``merge_log``. ``blocksize``: bytes per map task of an
+    ``chunk`` and ``format`` as for ``merge_log``. ``blocksize``: the most bytes per map task of an
     uncompressed JSONL file. ``errors``: ``"raise"`` (computing raises ``ParseError``
     ``FILE:LINE:COL: message`` for the first bad line in input order), ``"skip"``, or
     ``"quarantine"``: every bad line is written verbatim, in input order, to
@@ -432,9 +432,10 @@ def merge_logs(
             continue
         fs, _, (fs_path,) = fsspec.core.get_fs_token_paths(path)
         size = fs.size(fs_path)
-        starts = list(range(0, size, blocksize)) or [0]
-        for block_no, start in enumerate(starts):
-            end = min(start + blocksize, size)
+        # As few blocks as `blocksize` allows, of equal size: the tasks take equally long.
+        count = max(1, -(-size // blocksize))
+        bounds = [size * n // count for n in range(count + 1)]
+        for block_no, (start, end) in enumerate(zip(bounds, bounds[1:])):
             jsonl_blocks.append((path, file_no, block_no, start, end, None))
 
     if partitions is not None and partitions < 1:
