@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::merge::PartialAccumulator;
 
-use super::worker::{record, usage_only, Item, Options, StreamLayout};
+use super::worker::{record, record_text, usage_only, Item, Lines, Options, StreamLayout};
 use super::Pointer;
 
 /// A key's records in one block, merged, up to the end of their stream or of the block.
@@ -58,18 +58,11 @@ impl MergedBlock {
         // The piece each key's records go to, and the layout of its last chunk.
         let mut open: HashMap<String, (usize, StreamLayout), foldhash::fast::RandomState> =
             HashMap::default();
-        let mut start = 0;
-        let mut line = 0u64;
-        while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-            let raw = &data[start..end];
-            let at = line;
-            start = end + 1;
-            line += 1;
-            if raw.trim_ascii().is_empty() {
+        let mut lines = Lines::new(data);
+        for (at, raw) in lines.by_ref() {
+            let Some(text) = record_text(raw) else {
                 continue;
-            }
-            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            };
             let scanned = options.scan_key(text);
             if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
                 if let Some((slot, layout)) = open.get_mut(key) {
@@ -120,7 +113,7 @@ impl MergedBlock {
                 }),
             }
         }
-        block.lines = line;
+        block.lines = lines.yielded();
         block
     }
 

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use crate::merge::Accumulator;
 use crate::model::{Chunk, Completion, Field, Mode, With};
 
-use super::worker::{record, shard_of, usage_only, Item, Options, SseRecord, StreamLayout};
+use super::worker::{
+    record, record_text, shard_of, usage_only, Item, Lines, Options, SseRecord, StreamLayout,
+};
 use super::{BadRecord, LogCompletion, LogError, LINGER};
 
 /// What the reader sends every merging thread.
@@ -241,19 +243,12 @@ impl Shard {
 
     fn jsonl(&mut self, source: usize, bytes: &[u8], out: &mut ShardOut) {
         let options = Arc::clone(&self.options);
-        let mut start = 0;
-        let mut line = 0u64;
-        while start < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-            let raw = &bytes[start..end];
-            let at = line;
-            start = end + 1;
-            line += 1;
-            if raw.trim_ascii().is_empty() {
+        let mut lines = Lines::new(bytes);
+        for (at, raw) in lines.by_ref() {
+            let Some(text) = record_text(raw) else {
                 continue;
-            }
+            };
             self.records += 1;
-            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
             let scanned = options.scan_key(text);
             let mine = match &scanned {
                 Some(key) => shard_of(key, self.shards) == self.index,
@@ -311,11 +306,11 @@ impl Shard {
                 }
             }
         }
-        // `line` counted the pieces between line ends; the last may have none.
+        // The last line may have no line end: the next block goes on with it.
         self.line_base += if bytes.ends_with(b"\n") {
-            line
+            lines.yielded()
         } else {
-            line.saturating_sub(1)
+            lines.yielded().saturating_sub(1)
         };
         if self.records >= self.next_linger_check {
             self.linger(out);

@@ -168,6 +168,49 @@ fn describe(e: &ParseError) -> String {
     }
 }
 
+/// The lines of a block of JSONL (the last may lack its line end), numbered from 0.
+pub(super) struct Lines<'a> {
+    data: &'a [u8],
+    start: usize,
+    next: u64,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Lines {
+            data,
+            start: 0,
+            next: 0,
+        }
+    }
+
+    /// How many lines were yielded so far.
+    pub fn yielded(&self) -> u64 {
+        self.next
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (u64, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.data;
+        if self.start >= data.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &data[self.start..]).map_or(data.len(), |i| self.start + i);
+        let line = (self.next, &data[self.start..end]);
+        self.start = end + 1;
+        self.next += 1;
+        Some(line)
+    }
+}
+
+/// A line's record: the line without a trailing CR; None for a blank line.
+pub(super) fn record_text(raw: &[u8]) -> Option<&[u8]> {
+    (!raw.trim_ascii().is_empty()).then(|| raw.strip_suffix(b"\r").unwrap_or(raw))
+}
+
 /// A usage report with no choices: what ends a stream once every choice has finished.
 pub(super) fn usage_only(chunk: &Chunk<'_>) -> bool {
     matches!(chunk.usage, Field::Value(_))

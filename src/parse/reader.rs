@@ -613,6 +613,29 @@ mod tests {
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
     }
 
+    /// `len` pseudo-random bytes (xorshift from `seed`): one in `special` from `alphabet`,
+    /// the others `plain` of a random byte.
+    fn random_bytes(
+        seed: &mut u64,
+        len: usize,
+        alphabet: &[u8],
+        special: u64,
+        plain: fn(u8) -> u8,
+    ) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                if *seed % special == 0 {
+                    alphabet[(*seed >> 8) as usize % alphabet.len()]
+                } else {
+                    plain((*seed >> 16) as u8)
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn special_byte_agrees_with_a_plain_scan() {
         let mut seed = 0x1234_5678_9abc_def1u64;
@@ -621,19 +644,8 @@ mod tests {
         ];
         for len in 0..40 {
             for _ in 0..300 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        // Mostly plain bytes, so hits land at every position.
-                        if seed % 5 == 0 {
-                            alphabet[(seed >> 8) as usize % alphabet.len()]
-                        } else {
-                            b'a' + (seed >> 16) as u8 % 26
-                        }
-                    })
-                    .collect();
+                // Mostly plain bytes, so hits land at every position.
+                let bytes = random_bytes(&mut seed, len, &alphabet, 5, |r| b'a' + r % 26);
                 let expected = naive(&bytes).map(|at| (at, bytes[..at].is_ascii()));
                 assert_eq!(special_byte(&bytes), expected, "{bytes:?}");
             }
@@ -801,18 +813,7 @@ mod tests {
         ];
         for len in 0..30 {
             for _ in 0..300 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        if seed % 4 == 0 {
-                            alphabet[(seed >> 8) as usize % alphabet.len()]
-                        } else {
-                            b'0' + (seed >> 16) as u8 % 10
-                        }
-                    })
-                    .collect();
+                let bytes = random_bytes(&mut seed, len, &alphabet, 4, |r| b'0' + r % 10);
                 let plain = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
                 assert_eq!(digit_run(&bytes), plain, "{bytes:?}");
             }
