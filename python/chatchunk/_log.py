@@ -178,15 +178,41 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
-def iter_record_batches(it: LogIterator, batch_streams: int = BATCH_STREAMS) -> Iterator[Any]:
-    """Arrow record batches of the streams ``it`` yields, ``batch_streams`` at a time."""
+def _array(pa: Any, kind: Any, column: tuple) -> Any:
+    """An Arrow array over the buffers the core built (see ``src/python/arrow_columns.rs``),
+    without copying them."""
+    tag, length, nulls, validity, *rest = column
+    validity = None if validity is None else pa.py_buffer(validity)
+    if tag == "list":
+        offsets, fields = rest
+        item = kind.value_type
+        children = [
+            _array(pa, item.field(i).type, fields[item.field(i).name])
+            for i in range(item.num_fields)
+        ]
+        calls = pa.StructArray.from_arrays(children, fields=list(item))
+        return pa.Array.from_buffers(
+            kind, length, [validity, pa.py_buffer(offsets)], nulls, children=[calls]
+        )
+    return pa.Array.from_buffers(kind, length, [validity, *map(pa.py_buffer, rest)], nulls)
+
+
+def arrow_batch(columns: dict[str, tuple]) -> Any:
+    """The record batch of columns built by the core (``LogIterator.next_columns``,
+    ``PartialBlock.split``, ``partial_rows``)."""
     pa = _pyarrow()
     schema = arrow_schema()
+    arrays = [_array(pa, field.type, columns[field.name]) for field in schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def iter_record_batches(it: LogIterator, batch_streams: int = BATCH_STREAMS) -> Iterator[Any]:
+    """Arrow record batches of the streams ``it`` yields, ``batch_streams`` at a time."""
     while True:
         columns = it.next_columns(batch_streams)
         if columns is None:
             return
-        yield pa.RecordBatch.from_pydict(columns, schema=schema)
+        yield arrow_batch(columns)
 
 
 def merge_log_arrow(

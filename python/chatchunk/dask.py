@@ -42,7 +42,7 @@ from chatchunk._core import (
     partial_block_file,
     partial_rows,
 )
-from chatchunk._log import arrow_schema
+from chatchunk._log import arrow_batch, arrow_schema
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -302,12 +302,10 @@ def _errors(mode: str, quarantine: str | None, paths: list[str], *bads: list) ->
     return sum(1 for r in records if r[1] >= 0)
 
 
-def _frame(columns: dict[str, list]) -> Any:
+def _frame(columns: dict[str, tuple]) -> Any:
     import pandas as pd
-    import pyarrow as pa
 
-    table = pa.Table.from_pydict(columns, schema=arrow_schema())
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    return arrow_batch(columns).to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def _reduce(paths: list[str], _errors_checked: int, *parts: bytes) -> Any:
@@ -481,7 +479,9 @@ def merge_logs(
             pieces = [delayed(_take_bucket)(s, b) for s in splits]
             parts.append(delayed(_reduce, pure=True)(files, checked, *pieces))
     parts += [delayed(_rows)(s, checked) for s in sse]
-    meta = _frame({name: [] for name in arrow_schema().names})
+    import pandas as pd
+
+    meta = arrow_schema().empty_table().to_pandas(types_mapper=pd.ArrowDtype)
     if not parts:
         return dd.from_pandas(meta, npartitions=1)
     return dd.from_delayed(parts, meta=meta, verify_meta=False)

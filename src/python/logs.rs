@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 
 use crate::log::{
     Config, ErrorMode, FormatChoice, LogCompletion as CoreLogCompletion, LogError, LogReader, Stats,
 };
-use crate::model::{Completion, CompletionChoice, Mode, StopValue, With};
+use crate::model::{Mode, With};
 
 use super::completion_classes::ChatCompletion;
 use super::errors::ParseError;
@@ -244,7 +244,7 @@ impl LogIterator {
         if items.is_empty() {
             return Ok(None);
         }
-        columns(py, &self.sources, &items).map(Some)
+        super::arrow_columns::columns(py, &self.sources, &items).map(Some)
     }
 
     /// `(bytes_read, streams, lines)` so far.
@@ -430,141 +430,4 @@ pub fn open_log(
         reader: Some(reader),
         sources: inputs,
     })
-}
-
-/// The Arrow table's columns for `items`: one row per (stream, choice), one row with a
-/// null `choice_index` for a stream without choices.
-pub(crate) fn columns<'py>(
-    py: Python<'py>,
-    sources: &[String],
-    items: &[CoreLogCompletion],
-) -> PyResult<Bound<'py, PyDict>> {
-    type Str<'x> = Vec<Option<&'x str>>;
-    type Int = Vec<Option<i64>>;
-    let rows = items
-        .iter()
-        .map(|i| i.completion.choices.get().map_or(1, |c| c.len().max(1)))
-        .sum();
-    let mut id: Str = Vec::with_capacity(rows);
-    let mut choice_index: Int = Vec::with_capacity(rows);
-    let mut model: Str = Vec::with_capacity(rows);
-    let mut created: Int = Vec::with_capacity(rows);
-    let mut fingerprint: Str = Vec::with_capacity(rows);
-    let mut role: Str = Vec::with_capacity(rows);
-    let mut content: Str = Vec::with_capacity(rows);
-    let mut reasoning: Str = Vec::with_capacity(rows);
-    let mut refusal: Str = Vec::with_capacity(rows);
-    let tool_calls = PyList::empty(py);
-    let mut finish: Str = Vec::with_capacity(rows);
-    let mut stop: Vec<Option<String>> = Vec::with_capacity(rows);
-    let mut prompt: Int = Vec::with_capacity(rows);
-    let mut completion_tokens: Int = Vec::with_capacity(rows);
-    let mut total: Int = Vec::with_capacity(rows);
-    let mut cached: Int = Vec::with_capacity(rows);
-    let mut reasoning_tokens: Int = Vec::with_capacity(rows);
-    let mut n_chunks: Vec<u64> = Vec::with_capacity(rows);
-    let mut complete: Vec<bool> = Vec::with_capacity(rows);
-    let mut source: Vec<&str> = Vec::with_capacity(rows);
-    let mut first_line: Vec<u64> = Vec::with_capacity(rows);
-    let count = |v: Option<&u64>| v.map(|&n| n as i64);
-    for item in items {
-        let c: &Completion<'static> = &item.completion;
-        let usage = c.usage.get();
-        let choices: &[CompletionChoice<'static>] = c.choices.get().map_or(&[], Vec::as_slice);
-        let n = choices.len().max(1);
-        for k in 0..n {
-            let choice = choices.get(k);
-            let message = choice.and_then(|ch| ch.message.get());
-            id.push(c.id.get().map(|t| t.as_str()));
-            model.push(c.model.get().map(|t| t.as_str()));
-            created.push(c.created.get().copied());
-            fingerprint.push(c.system_fingerprint.get().map(|t| t.as_str()));
-            choice_index.push(choice.map(|ch| ch.index.get().map_or(0, |i| i.value as i64)));
-            role.push(message.and_then(|m| m.role.get()).map(|t| t.as_str()));
-            content.push(message.and_then(|m| m.content.get()).map(|t| t.as_str()));
-            reasoning.push(
-                message
-                    .and_then(|m| m.reasoning_content.get().or(m.reasoning.get()))
-                    .map(|t| t.as_str()),
-            );
-            refusal.push(message.and_then(|m| m.refusal.get()).map(|t| t.as_str()));
-            match message.and_then(|m| m.tool_calls.get()) {
-                Some(calls) => {
-                    let list = PyList::empty(py);
-                    for call in calls {
-                        let d = PyDict::new(py);
-                        let function = call.function.get();
-                        d.set_item("id", call.id.get().map(|t| t.as_str()))?;
-                        d.set_item("type", call.kind.get().map(|t| t.as_str()))?;
-                        d.set_item(
-                            "name",
-                            function.and_then(|f| f.name.get()).map(|t| t.as_str()),
-                        )?;
-                        d.set_item(
-                            "arguments",
-                            function
-                                .and_then(|f| f.arguments.get())
-                                .map(|a| a.text.as_str()),
-                        )?;
-                        list.append(d)?;
-                    }
-                    tool_calls.append(list)?;
-                }
-                None => tool_calls.append(py.None())?,
-            }
-            finish.push(
-                choice
-                    .and_then(|ch| ch.finish_reason.get())
-                    .map(|t| t.as_str()),
-            );
-            stop.push(
-                choice
-                    .and_then(|ch| ch.stop_reason.get())
-                    .map(|s| match &s.value {
-                        StopValue::Int(i) => i.to_string(),
-                        StopValue::Str(t) => t.as_str().to_owned(),
-                    }),
-            );
-            prompt.push(count(usage.and_then(|u| u.prompt_tokens.get())));
-            completion_tokens.push(count(usage.and_then(|u| u.completion_tokens.get())));
-            total.push(count(usage.and_then(|u| u.total_tokens.get())));
-            cached.push(count(
-                usage
-                    .and_then(|u| u.prompt_tokens_details.get())
-                    .and_then(|d| d.cached_tokens.get()),
-            ));
-            reasoning_tokens.push(count(
-                usage
-                    .and_then(|u| u.completion_tokens_details.get())
-                    .and_then(|d| d.reasoning_tokens.get()),
-            ));
-            n_chunks.push(item.n_chunks);
-            complete.push(item.complete);
-            source.push(&sources[item.source]);
-            first_line.push(item.first_line);
-        }
-    }
-    let d = PyDict::new(py);
-    d.set_item("id", id)?;
-    d.set_item("choice_index", choice_index)?;
-    d.set_item("model", model)?;
-    d.set_item("created", created)?;
-    d.set_item("system_fingerprint", fingerprint)?;
-    d.set_item("role", role)?;
-    d.set_item("content", content)?;
-    d.set_item("reasoning_content", reasoning)?;
-    d.set_item("refusal", refusal)?;
-    d.set_item("tool_calls", tool_calls)?;
-    d.set_item("finish_reason", finish)?;
-    d.set_item("stop_reason", stop)?;
-    d.set_item("prompt_tokens", prompt)?;
-    d.set_item("completion_tokens", completion_tokens)?;
-    d.set_item("total_tokens", total)?;
-    d.set_item("cached_tokens", cached)?;
-    d.set_item("reasoning_tokens", reasoning_tokens)?;
-    d.set_item("n_chunks", n_chunks)?;
-    d.set_item("complete", complete)?;
-    d.set_item("source", source)?;
-    d.set_item("first_line", first_line)?;
-    Ok(d)
 }

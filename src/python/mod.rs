@@ -3,6 +3,7 @@
 #[macro_use]
 mod py_model;
 mod accumulator;
+mod arrow_columns;
 mod chunk_classes;
 mod chunk_input;
 mod completion_classes;

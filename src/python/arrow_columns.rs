@@ -1,0 +1,281 @@
+//! The rows of merged streams as Arrow buffers: `merge_log_arrow`'s and the Dask frames'
+//! columns, built in Rust and handed to pyarrow as they are (`chatchunk._log.arrow_batch`
+//! wraps them without a copy), rather than as Python lists pyarrow then converts (a
+//! Python string per text value was most of the time it took).
+//!
+//! Each column is a tuple: `("utf8", length, nulls, validity, offsets, data)`,
+//! `("int64", length, nulls, validity, values)`, `("bool", length, 0, None, values)`, or for
+//! `tool_calls` `("list", length, nulls, validity, offsets, {field: utf8 column})`. A
+//! validity bitmap is None when there are no nulls. Offsets are little-endian i32, values
+//! little-endian i64, bitmaps least significant bit first, as Arrow lays them out.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+
+use crate::log::LogCompletion;
+use crate::model::{Completion, CompletionChoice, StopValue};
+
+/// A validity (or boolean) bitmap.
+#[derive(Default)]
+struct Bitmap {
+    bytes: Vec<u8>,
+    len: usize,
+    unset: usize,
+}
+
+impl Bitmap {
+    fn push(&mut self, set: bool) {
+        if self.len % 8 == 0 {
+            self.bytes.push(0);
+        }
+        if set {
+            self.bytes[self.len / 8] |= 1 << (self.len % 8);
+        } else {
+            self.unset += 1;
+        }
+        self.len += 1;
+    }
+
+    /// The bitmap, None when every bit is set (no nulls).
+    fn validity<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        (self.unset > 0).then(|| PyBytes::new(py, &self.bytes))
+    }
+}
+
+#[derive(Default)]
+struct Utf8 {
+    offsets: Vec<u8>,
+    data: Vec<u8>,
+    valid: Bitmap,
+}
+
+impl Utf8 {
+    fn push(&mut self, value: Option<&str>) -> PyResult<()> {
+        if self.offsets.is_empty() {
+            self.offsets.extend_from_slice(&0i32.to_le_bytes());
+        }
+        self.data.extend_from_slice(value.unwrap_or("").as_bytes());
+        let end = i32::try_from(self.data.len())
+            .map_err(|_| PyValueError::new_err("more than 2 GiB of text in one batch"))?;
+        self.offsets.extend_from_slice(&end.to_le_bytes());
+        self.valid.push(value.is_some());
+        Ok(())
+    }
+
+    fn into_py<'py>(mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        if self.offsets.is_empty() {
+            self.offsets.extend_from_slice(&0i32.to_le_bytes());
+        }
+        (
+            "utf8",
+            self.valid.len,
+            self.valid.unset,
+            self.valid.validity(py),
+            PyBytes::new(py, &self.offsets),
+            PyBytes::new(py, &self.data),
+        )
+            .into_pyobject(py)
+    }
+}
+
+#[derive(Default)]
+struct Int64 {
+    values: Vec<u8>,
+    valid: Bitmap,
+}
+
+impl Int64 {
+    fn push(&mut self, value: Option<i64>) {
+        self.values
+            .extend_from_slice(&value.unwrap_or(0).to_le_bytes());
+        self.valid.push(value.is_some());
+    }
+
+    fn into_py<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        (
+            "int64",
+            self.valid.len,
+            self.valid.unset,
+            self.valid.validity(py),
+            PyBytes::new(py, &self.values),
+        )
+            .into_pyobject(py)
+    }
+}
+
+/// `list<struct<id, type, name, arguments>>`.
+#[derive(Default)]
+struct ToolCalls {
+    offsets: Vec<u8>,
+    count: i32,
+    valid: Bitmap,
+    id: Utf8,
+    kind: Utf8,
+    name: Utf8,
+    arguments: Utf8,
+}
+
+impl ToolCalls {
+    fn push(&mut self, choice: Option<&CompletionChoice<'static>>) -> PyResult<()> {
+        if self.offsets.is_empty() {
+            self.offsets.extend_from_slice(&0i32.to_le_bytes());
+        }
+        let calls = choice
+            .and_then(|c| c.message.get())
+            .and_then(|m| m.tool_calls.get());
+        for call in calls.into_iter().flatten() {
+            let function = call.function.get();
+            self.id.push(call.id.get().map(|t| t.as_str()))?;
+            self.kind.push(call.kind.get().map(|t| t.as_str()))?;
+            self.name
+                .push(function.and_then(|f| f.name.get()).map(|t| t.as_str()))?;
+            self.arguments.push(
+                function
+                    .and_then(|f| f.arguments.get())
+                    .map(|a| a.text.as_str()),
+            )?;
+            self.count += 1;
+        }
+        self.offsets.extend_from_slice(&self.count.to_le_bytes());
+        self.valid.push(calls.is_some());
+        Ok(())
+    }
+
+    fn into_py<'py>(mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        if self.offsets.is_empty() {
+            self.offsets.extend_from_slice(&0i32.to_le_bytes());
+        }
+        let fields = PyDict::new(py);
+        fields.set_item("id", self.id.into_py(py)?)?;
+        fields.set_item("type", self.kind.into_py(py)?)?;
+        fields.set_item("name", self.name.into_py(py)?)?;
+        fields.set_item("arguments", self.arguments.into_py(py)?)?;
+        (
+            "list",
+            self.valid.len,
+            self.valid.unset,
+            self.valid.validity(py),
+            PyBytes::new(py, &self.offsets),
+            fields,
+        )
+            .into_pyobject(py)
+    }
+}
+
+fn count(value: Option<&u64>) -> Option<i64> {
+    value.map(|&n| n as i64)
+}
+
+/// The Arrow columns of `items`: one row per (stream, choice), one row with a null
+/// `choice_index` for a stream without choices.
+pub(crate) fn columns<'py>(
+    py: Python<'py>,
+    sources: &[String],
+    items: &[LogCompletion],
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut id = Utf8::default();
+    let mut choice_index = Int64::default();
+    let mut model = Utf8::default();
+    let mut created = Int64::default();
+    let mut fingerprint = Utf8::default();
+    let mut role = Utf8::default();
+    let mut content = Utf8::default();
+    let mut reasoning = Utf8::default();
+    let mut refusal = Utf8::default();
+    let mut tool_calls = ToolCalls::default();
+    let mut finish = Utf8::default();
+    let mut stop = Utf8::default();
+    let mut prompt = Int64::default();
+    let mut completion_tokens = Int64::default();
+    let mut total = Int64::default();
+    let mut cached = Int64::default();
+    let mut reasoning_tokens = Int64::default();
+    let mut n_chunks = Int64::default();
+    let mut complete = Bitmap::default();
+    let mut source = Utf8::default();
+    let mut first_line = Int64::default();
+    for item in items {
+        let c: &Completion<'static> = &item.completion;
+        let usage = c.usage.get();
+        let choices: &[CompletionChoice<'static>] = c.choices.get().map_or(&[], Vec::as_slice);
+        for k in 0..choices.len().max(1) {
+            let choice = choices.get(k);
+            let message = choice.and_then(|ch| ch.message.get());
+            id.push(c.id.get().map(|t| t.as_str()))?;
+            model.push(c.model.get().map(|t| t.as_str()))?;
+            created.push(c.created.get().copied());
+            fingerprint.push(c.system_fingerprint.get().map(|t| t.as_str()))?;
+            choice_index.push(choice.map(|ch| ch.index.get().map_or(0, |i| i.value as i64)));
+            role.push(message.and_then(|m| m.role.get()).map(|t| t.as_str()))?;
+            content.push(message.and_then(|m| m.content.get()).map(|t| t.as_str()))?;
+            reasoning.push(
+                message
+                    .and_then(|m| m.reasoning_content.get().or(m.reasoning.get()))
+                    .map(|t| t.as_str()),
+            )?;
+            refusal.push(message.and_then(|m| m.refusal.get()).map(|t| t.as_str()))?;
+            tool_calls.push(choice)?;
+            finish.push(
+                choice
+                    .and_then(|ch| ch.finish_reason.get())
+                    .map(|t| t.as_str()),
+            )?;
+            let stop_text = choice
+                .and_then(|ch| ch.stop_reason.get())
+                .map(|s| match &s.value {
+                    StopValue::Int(i) => i.to_string(),
+                    StopValue::Str(t) => t.as_str().to_owned(),
+                });
+            stop.push(stop_text.as_deref())?;
+            prompt.push(count(usage.and_then(|u| u.prompt_tokens.get())));
+            completion_tokens.push(count(usage.and_then(|u| u.completion_tokens.get())));
+            total.push(count(usage.and_then(|u| u.total_tokens.get())));
+            cached.push(count(
+                usage
+                    .and_then(|u| u.prompt_tokens_details.get())
+                    .and_then(|d| d.cached_tokens.get()),
+            ));
+            reasoning_tokens.push(count(
+                usage
+                    .and_then(|u| u.completion_tokens_details.get())
+                    .and_then(|d| d.reasoning_tokens.get()),
+            ));
+            n_chunks.push(Some(item.n_chunks as i64));
+            complete.push(item.complete);
+            source.push(Some(&sources[item.source]))?;
+            first_line.push(Some(item.first_line as i64));
+        }
+    }
+    let rows = complete.len;
+    let d = PyDict::new(py);
+    d.set_item("id", id.into_py(py)?)?;
+    d.set_item("choice_index", choice_index.into_py(py)?)?;
+    d.set_item("model", model.into_py(py)?)?;
+    d.set_item("created", created.into_py(py)?)?;
+    d.set_item("system_fingerprint", fingerprint.into_py(py)?)?;
+    d.set_item("role", role.into_py(py)?)?;
+    d.set_item("content", content.into_py(py)?)?;
+    d.set_item("reasoning_content", reasoning.into_py(py)?)?;
+    d.set_item("refusal", refusal.into_py(py)?)?;
+    d.set_item("tool_calls", tool_calls.into_py(py)?)?;
+    d.set_item("finish_reason", finish.into_py(py)?)?;
+    d.set_item("stop_reason", stop.into_py(py)?)?;
+    d.set_item("prompt_tokens", prompt.into_py(py)?)?;
+    d.set_item("completion_tokens", completion_tokens.into_py(py)?)?;
+    d.set_item("total_tokens", total.into_py(py)?)?;
+    d.set_item("cached_tokens", cached.into_py(py)?)?;
+    d.set_item("reasoning_tokens", reasoning_tokens.into_py(py)?)?;
+    d.set_item("n_chunks", n_chunks.into_py(py)?)?;
+    let complete = (
+        "bool",
+        rows,
+        0,
+        py.None(),
+        PyBytes::new(py, &complete.bytes),
+    );
+    d.set_item("complete", complete)?;
+    d.set_item("source", source.into_py(py)?)?;
+    d.set_item("first_line", first_line.into_py(py)?)?;
+    Ok(d)
+}
