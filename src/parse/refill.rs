@@ -110,108 +110,56 @@ fn unless_seen<T>(seen: bool, field: &mut Field<T>) {
     }
 }
 
-// The model types are destructured in full, so a field added to them breaks the build here
-// rather than going unread. Strict parsing demands keys these do not track: it is left to
-// the full parse.
-
-impl<'a> Refill<'a> for LogProbs<'static> {
-    fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
+/// `Refill` for a model object whose keys are its field names: each field refilled in
+/// place, a field not sent absent again, unknown keys kept as `FastParse` keeps them. The
+/// type is destructured in full, so a field added to it breaks the build here rather than
+/// going unread. `#[lenient_only]` objects reject strict parsing, which demands keys this
+/// does not track (the full parse does it); their contents are only reached through them.
+macro_rules! refill_object {
+    ($(#[$check:ident])? $name:ident { $($i:literal: $field:ident),+ $(,)? }) => {
+        impl<'a> Refill<'a> for $name<'static> {
+            fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
+                $(refill_object!(@$check);)?
+                let $name { $($field,)+ extra } = self;
+                let mut seen = [false; [$($i),+].len()];
+                extra.0.clear();
+                r.object(|r, key| match key.as_str() {
+                    $(stringify!($field) => {
+                        seen[$i] = true;
+                        $field.refill(r)
+                    })+
+                    _ => push_extra(&mut extra.0, key, r),
+                })?;
+                $(unless_seen(seen[$i], $field);)+
+                Ok(())
+            }
+        }
+    };
+    (@lenient_only) => {
         if is_strict() {
             return Err(Reject);
         }
-        let LogProbs {
-            content,
-            refusal,
-            extra,
-        } = self;
-        let mut seen = [false; 2];
-        extra.0.clear();
-        r.object(|r, key| match key.as_str() {
-            "content" => {
-                seen[0] = true;
-                content.refill(r)
-            }
-            "refusal" => {
-                seen[1] = true;
-                refusal.refill(r)
-            }
-            _ => push_extra(&mut extra.0, key, r),
-        })?;
-        unless_seen(seen[0], content);
-        unless_seen(seen[1], refusal);
-        Ok(())
-    }
+    };
 }
 
-impl<'a> Refill<'a> for LogProbContent<'static> {
-    fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
-        let LogProbContent {
-            token,
-            logprob,
-            bytes,
-            top_logprobs,
-            extra,
-        } = self;
-        let mut seen = [false; 4];
-        extra.0.clear();
-        r.object(|r, key| match key.as_str() {
-            "token" => {
-                seen[0] = true;
-                token.refill(r)
-            }
-            "logprob" => {
-                seen[1] = true;
-                logprob.refill(r)
-            }
-            "bytes" => {
-                seen[2] = true;
-                bytes.refill(r)
-            }
-            "top_logprobs" => {
-                seen[3] = true;
-                top_logprobs.refill(r)
-            }
-            _ => push_extra(&mut extra.0, key, r),
-        })?;
-        unless_seen(seen[0], token);
-        unless_seen(seen[1], logprob);
-        unless_seen(seen[2], bytes);
-        unless_seen(seen[3], top_logprobs);
-        Ok(())
+refill_object!(
+    #[lenient_only]
+    LogProbs {
+        0: content,
+        1: refusal
     }
-}
-
-impl<'a> Refill<'a> for TopLogProb<'static> {
-    fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
-        let TopLogProb {
-            token,
-            logprob,
-            bytes,
-            extra,
-        } = self;
-        let mut seen = [false; 3];
-        extra.0.clear();
-        r.object(|r, key| match key.as_str() {
-            "token" => {
-                seen[0] = true;
-                token.refill(r)
-            }
-            "logprob" => {
-                seen[1] = true;
-                logprob.refill(r)
-            }
-            "bytes" => {
-                seen[2] = true;
-                bytes.refill(r)
-            }
-            _ => push_extra(&mut extra.0, key, r),
-        })?;
-        unless_seen(seen[0], token);
-        unless_seen(seen[1], logprob);
-        unless_seen(seen[2], bytes);
-        Ok(())
-    }
-}
+);
+refill_object!(LogProbContent {
+    0: token,
+    1: logprob,
+    2: bytes,
+    3: top_logprobs
+});
+refill_object!(TopLogProb {
+    0: token,
+    1: logprob,
+    2: bytes
+});
 
 #[cfg(test)]
 mod tests {
