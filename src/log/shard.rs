@@ -72,6 +72,15 @@ pub(super) struct ShardOut {
 }
 
 impl ShardOut {
+    /// A merged stream, emitted at `at` (in the order of `order` among those at `at`).
+    fn push_completion(&mut self, at: u64, order: u64, completion: LogCompletion) {
+        self.outs.push(Out {
+            at,
+            order,
+            what: What::Completion(Box::new(completion)),
+        });
+    }
+
     /// A bad record, kept verbatim for quarantine.
     fn push_bad(&mut self, at: u64, record: BadRecord, raw: &[u8]) {
         self.bad += 1;
@@ -228,15 +237,11 @@ impl Shard {
         self.close_sse(0, &mut out);
         for (key, open) in self.open.drain() {
             let complete = open.acc.is_finished();
-            out.outs.push(Out {
-                at: u64::MAX,
-                order: open.order,
-                what: What::Completion(Box::new(open.into_completion(
-                    &self.options,
-                    key,
-                    complete,
-                ))),
-            });
+            out.push_completion(
+                u64::MAX,
+                open.order,
+                open.into_completion(&self.options, key, complete),
+            );
         }
         out
     }
@@ -321,11 +326,7 @@ impl Shard {
     /// Emits the finished stream `key`.
     fn end(&mut self, key: &str, at: u64, out: &mut ShardOut) {
         if let Some((key, open)) = self.open.remove_entry(key) {
-            out.outs.push(Out {
-                at,
-                order: 0,
-                what: What::Completion(Box::new(open.into_completion(&self.options, key, true))),
-            });
+            out.push_completion(at, 0, open.into_completion(&self.options, key, true));
         }
     }
 
@@ -335,15 +336,7 @@ impl Shard {
             let at = n as u64;
             if event.done {
                 if let Some((key, open)) = self.sse.take() {
-                    out.outs.push(Out {
-                        at,
-                        order: 0,
-                        what: What::Completion(Box::new(open.into_completion(
-                            &self.options,
-                            key,
-                            true,
-                        ))),
-                    });
+                    out.push_completion(at, 0, open.into_completion(&self.options, key, true));
                 }
                 continue;
             }
@@ -387,15 +380,7 @@ impl Shard {
     fn close_sse(&mut self, at: u64, out: &mut ShardOut) {
         if let Some((key, open)) = self.sse.take() {
             let complete = open.acc.is_finished();
-            out.outs.push(Out {
-                at,
-                order: 0,
-                what: What::Completion(Box::new(open.into_completion(
-                    &self.options,
-                    key,
-                    complete,
-                ))),
-            });
+            out.push_completion(at, 0, open.into_completion(&self.options, key, complete));
         }
     }
 
@@ -411,15 +396,11 @@ impl Shard {
         for key in gone {
             if let Some((key, open)) = self.open.remove_entry(&key) {
                 let complete = open.acc.is_finished();
-                out.outs.push(Out {
-                    at: u64::MAX,
-                    order: open.order,
-                    what: What::Completion(Box::new(open.into_completion(
-                        &self.options,
-                        key,
-                        complete,
-                    ))),
-                });
+                out.push_completion(
+                    u64::MAX,
+                    open.order,
+                    open.into_completion(&self.options, key, complete),
+                );
             }
         }
     }
