@@ -185,12 +185,9 @@ def _array(pa: Any, kind: Any, column: tuple) -> Any:
     validity = None if validity is None else pa.py_buffer(validity)
     if tag == "list":
         offsets, fields = rest
-        item = kind.value_type
-        children = [
-            _array(pa, item.field(i).type, fields[item.field(i).name])
-            for i in range(item.num_fields)
-        ]
-        calls = pa.StructArray.from_arrays(children, fields=list(item))
+        item = list(kind.value_type)
+        children = [_array(pa, field.type, fields[field.name]) for field in item]
+        calls = pa.StructArray.from_arrays(children, fields=item)
         return pa.Array.from_buffers(
             kind, length, [validity, pa.py_buffer(offsets)], nulls, children=[calls]
         )

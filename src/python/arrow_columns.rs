@@ -43,18 +43,29 @@ impl Bitmap {
     }
 }
 
-#[derive(Default)]
+/// Offsets start at 0, before the first value's end.
+fn offsets() -> Vec<u8> {
+    0i32.to_le_bytes().to_vec()
+}
+
 struct Utf8 {
     offsets: Vec<u8>,
     data: Vec<u8>,
     valid: Bitmap,
 }
 
+impl Default for Utf8 {
+    fn default() -> Self {
+        Utf8 {
+            offsets: offsets(),
+            data: Vec::new(),
+            valid: Bitmap::default(),
+        }
+    }
+}
+
 impl Utf8 {
     fn push(&mut self, value: Option<&str>) -> PyResult<()> {
-        if self.offsets.is_empty() {
-            self.offsets.extend_from_slice(&0i32.to_le_bytes());
-        }
         self.data.extend_from_slice(value.unwrap_or("").as_bytes());
         let end = i32::try_from(self.data.len())
             .map_err(|_| PyValueError::new_err("more than 2 GiB of text in one batch"))?;
@@ -63,10 +74,7 @@ impl Utf8 {
         Ok(())
     }
 
-    fn into_py<'py>(mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        if self.offsets.is_empty() {
-            self.offsets.extend_from_slice(&0i32.to_le_bytes());
-        }
+    fn into_py<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         (
             "utf8",
             self.valid.len,
@@ -105,7 +113,6 @@ impl Int64 {
 }
 
 /// `list<struct<id, type, name, arguments>>`.
-#[derive(Default)]
 struct ToolCalls {
     offsets: Vec<u8>,
     count: i32,
@@ -116,11 +123,22 @@ struct ToolCalls {
     arguments: Utf8,
 }
 
+impl Default for ToolCalls {
+    fn default() -> Self {
+        ToolCalls {
+            offsets: offsets(),
+            count: 0,
+            valid: Bitmap::default(),
+            id: Utf8::default(),
+            kind: Utf8::default(),
+            name: Utf8::default(),
+            arguments: Utf8::default(),
+        }
+    }
+}
+
 impl ToolCalls {
     fn push(&mut self, choice: Option<&CompletionChoice<'static>>) -> PyResult<()> {
-        if self.offsets.is_empty() {
-            self.offsets.extend_from_slice(&0i32.to_le_bytes());
-        }
         let calls = choice
             .and_then(|c| c.message.get())
             .and_then(|m| m.tool_calls.get());
@@ -142,10 +160,7 @@ impl ToolCalls {
         Ok(())
     }
 
-    fn into_py<'py>(mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        if self.offsets.is_empty() {
-            self.offsets.extend_from_slice(&0i32.to_le_bytes());
-        }
+    fn into_py<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let fields = PyDict::new(py);
         fields.set_item("id", self.id.into_py(py)?)?;
         fields.set_item("type", self.kind.into_py(py)?)?;
