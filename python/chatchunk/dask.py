@@ -6,9 +6,10 @@ importing this module does not import dask, calling :func:`merge_logs` does.
 How it works (see the README's "Dask" section):
 
 1. **Map**: each JSONL file is cut into equal blocks of at most ``blocksize`` bytes at line
-   boundaries (a line belongs to the block where it starts; compressed files are one block). A task per
-   block parses its records in Rust (with the single-machine engine's templates) and merges
-   them per key into *pieces* (``PartialBlock``); a piece ends at each usage-only chunk.
+   boundaries (a line belongs to the block where it starts; compressed files are one
+   block). A task per block parses its records in Rust (with the single-machine engine's
+   templates) and merges them per key into *pieces* (``PartialBlock``); a piece ends at
+   each usage-only chunk.
 2. **Plan**: small summaries of the blocks (lines, keys, streams left open) tell each block
    the lines of its file before it, the keys whose stream an earlier block left open, and
    which of its streams that finished without a usage report come again soon after it.
@@ -31,7 +32,7 @@ import os
 import pickle
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 from chatchunk._core import (
@@ -173,7 +174,7 @@ def _summary(block: PartialBlock) -> tuple:
     return block.lines, block.keys(), unfinished, unreported
 
 
-def _soon(summaries: tuple, after: dict[str, int]) -> dict[str, int]:
+def _soon(summaries: Sequence[tuple], after: dict[str, int]) -> dict[str, int]:
     """The keys that come within LINGER lines of the start of the first block of
     ``summaries``, with how many lines after it; ``after``: the same for the block that
     follows the last."""
@@ -192,16 +193,14 @@ def _soon(summaries: tuple, after: dict[str, int]) -> dict[str, int]:
     return soon
 
 
-def _ahead(after: dict[str, int], *summaries: tuple) -> dict[str, int]:
-    return _soon(summaries, after)
-
-
 # Where planning stands before a block: the lines of its file before it, the keys whose
 # stream an earlier block left open, and the file of the block before.
 _State = tuple[int, frozenset, int]
 
 
-def _plan(state: _State, after: dict[str, int], files: list[int], *summaries: tuple) -> tuple:
+def _plan(
+    state: _State, after: dict[str, int], files: list[int], summaries: Sequence[tuple]
+) -> tuple:
     """For each block of a group, given the state before the group and what comes soon
     after it: (lines of its file before it, keys carried into it, its keys that finished
     without a usage report and come again soon); and the state after the group.
@@ -386,8 +385,8 @@ def merge_logs(
     ``paths``: local paths or fsspec URLs (``s3://bucket/logs/*.jsonl``), globs expanded,
     taken in the order given. A stream's chunks may be spread over any files and blocks:
     they are merged in input order (file order, then position in the file). ``key``,
-    ``chunk`` and ``format`` as for ``merge_log``. ``blocksize``: the most bytes per map task of an
-    uncompressed JSONL file. ``errors``: ``"raise"`` (computing raises ``ParseError``
+    ``chunk`` and ``format`` as for ``merge_log``. ``blocksize``: the most bytes per map
+    task of an uncompressed JSONL file. ``errors``: ``"raise"`` (computing raises ``ParseError``
     ``FILE:LINE:COL: message`` for the first bad line in input order), ``"skip"``, or
     ``"quarantine"``: every bad line is written verbatim, in input order, to
     ``quarantine`` (a local path or fsspec URL that the workers can write) by one task,
@@ -453,12 +452,12 @@ def merge_logs(
     afters: list[Any] = [{}] * len(groups)
     for g in range(len(groups) - 2, -1, -1):
         following = [summaries[n] for n in groups[g + 1]]
-        afters[g] = delayed(_ahead, pure=True)(afters[g + 1], *following)
+        afters[g] = delayed(_soon, pure=True)(following, afters[g + 1])
     state: Any = (0, frozenset(), -1)
     splits = []
     for group, after in zip(groups, afters):
         file_nos = [jsonl_blocks[n][1] for n in group]
-        plans = delayed(_plan, pure=True)(state, after, file_nos, *[summaries[n] for n in group])
+        plans = delayed(_plan, pure=True)(state, after, file_nos, [summaries[n] for n in group])
         state = delayed(_state_after, pure=True)(plans)
         for i, n in enumerate(group):
             path, file_no, block_no, *_ = jsonl_blocks[n]
