@@ -143,9 +143,9 @@ impl MergedBlock {
                 Some(stream) => {
                     stream.state.extend(&piece.state);
                     stream.ends_with_usage = piece.ends_with_usage;
-                    stream.ends_with_usage && stream.state.is_finished()
+                    ends_stream(&stream.state, stream.ends_with_usage)
                 }
-                None if piece.ends_with_usage && piece.state.is_finished() => {
+                None if ends_stream(&piece.state, piece.ends_with_usage) => {
                     whole.push((piece.state, piece.first_line));
                     continue;
                 }
@@ -183,25 +183,22 @@ impl MergedBlock {
     /// The keys whose stream may be open at the end of the block, as two lists: those with
     /// a choice not finished, and those that finished every choice but reported no usage.
     pub fn open_keys(&self) -> (Vec<&str>, Vec<&str>) {
-        let mut last: HashMap<&str, &Piece, foldhash::fast::RandomState> = HashMap::default();
-        for piece in &self.pieces {
-            last.insert(&piece.key, piece);
-        }
+        let mut seen = HashSet::new();
         let mut unfinished = Vec::new();
         let mut unreported = Vec::new();
-        for piece in &self.pieces {
-            if last
-                .get(piece.key.as_str())
-                .is_some_and(|p| std::ptr::eq(*p, piece))
-                && !piece.ended
-            {
-                if piece.state.choices_finished() {
-                    unreported.push(piece.key.as_str());
-                } else {
-                    unfinished.push(piece.key.as_str());
-                }
+        // From the end: a key's first piece met is its last.
+        for piece in self.pieces.iter().rev() {
+            if !seen.insert(piece.key.as_str()) || piece.ended {
+                continue;
+            }
+            if piece.state.choices_finished() {
+                unreported.push(piece.key.as_str());
+            } else {
+                unfinished.push(piece.key.as_str());
             }
         }
+        unfinished.reverse();
+        unreported.reverse();
         (unfinished, unreported)
     }
 }
@@ -236,9 +233,15 @@ impl Piece {
     /// ended the piece.
     fn end_with(&mut self, usage_only: bool) -> bool {
         self.ends_with_usage = usage_only;
-        self.ended = usage_only && self.state.is_finished();
+        self.ended = ends_stream(&self.state, usage_only);
         usage_only
     }
+}
+
+/// The single-machine engine's end rule: a stream ends at a usage-only chunk once every
+/// choice has finished. `ends_with_usage`: the state's last chunk was one.
+fn ends_stream(state: &PartialAccumulator, ends_with_usage: bool) -> bool {
+    ends_with_usage && state.is_finished()
 }
 
 /// The streams that one key's pieces, in input order, make: a stream ends with a piece
@@ -256,7 +259,7 @@ pub fn combine_pieces<T>(
             _ => streams.push((state, tag)),
         }
         let acc = &streams.last().expect("a stream was just pushed").0;
-        open = !(ends_with_usage && acc.is_finished());
+        open = !ends_stream(acc, ends_with_usage);
     }
     streams
 }
