@@ -14,8 +14,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::layout::LogProbsLayout;
-use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text, Usage};
-use crate::parse::{self, FastParse, LogProbsSpans, Reader, Refill};
+use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text};
+use crate::parse::{self, LogProbsSpans, Reader, Refill};
 
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
@@ -157,10 +157,10 @@ impl ChunkTemplate {
             let mut reader = Reader::at(data, at + literal.len());
             match *hole {
                 Hole::LogProbs(c) => logprobs(&mut self.chunk, c, &mut reader)?,
-                Hole::Usage => {
-                    let usage: Field<Box<Usage>> = FastParse::fast_parse(&mut reader).ok()?;
-                    Arc::make_mut(&mut self.chunk).usage = usage.into_owned();
-                }
+                Hole::Usage => Arc::make_mut(&mut self.chunk)
+                    .usage
+                    .refill(&mut reader)
+                    .ok()?,
                 hole => {
                     let text = reader.string().ok()?;
                     let chunk = Arc::make_mut(&mut self.chunk);

@@ -1,7 +1,8 @@
 //! Parsing a value over an owned one of the same shape, reusing its allocations.
 //!
-//! A chunk template fills the same log probabilities slot with every chunk of a stream:
-//! parsing afresh would allocate and free a dozen strings and vectors per chunk. Refilling
+//! A chunk template fills the same log probabilities (and usage) slot with every chunk of a
+//! stream: parsing afresh would allocate and free a dozen strings and vectors per chunk.
+//! Refilling
 //! ends in exactly the value `FastParse` followed by `into_owned` gives (keys not sent are
 //! absent again, arrays truncated, extras replaced); only the spare capacity differs.
 //! On `Reject` the value is left half written: the caller must not use it.
@@ -9,7 +10,8 @@
 use std::borrow::Cow;
 
 use crate::model::{
-    is_strict, Field, IntoOwned, JsonValue, LogProbContent, LogProbs, Text, TopLogProb,
+    is_strict, CompletionTokensDetails, Field, IntoOwned, JsonValue, LogProbContent, LogProbs,
+    PromptTokensDetails, Text, TopLogProb, Usage,
 };
 
 use super::reader::{Reader, Reject, Result};
@@ -38,6 +40,14 @@ impl<'a> Refill<'a> for f64 {
     #[inline]
     fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
         *self = r.f64()?;
+        Ok(())
+    }
+}
+
+impl<'a> Refill<'a> for u64 {
+    #[inline]
+    fn refill(&mut self, r: &mut Reader<'a>) -> Result<()> {
+        *self = FastParse::fast_parse(r)?;
         Ok(())
     }
 }
@@ -155,6 +165,26 @@ refill_object!(LogProbContent {
     2: bytes,
     3: top_logprobs
 });
+refill_object!(
+    #[lenient_only]
+    Usage {
+        0: prompt_tokens,
+        1: completion_tokens,
+        2: total_tokens,
+        3: prompt_tokens_details,
+        4: completion_tokens_details,
+    }
+);
+refill_object!(PromptTokensDetails {
+    0: cached_tokens,
+    1: audio_tokens,
+});
+refill_object!(CompletionTokensDetails {
+    0: reasoning_tokens,
+    1: audio_tokens,
+    2: accepted_prediction_tokens,
+    3: rejected_prediction_tokens,
+});
 refill_object!(TopLogProb {
     0: token,
     1: logprob,
@@ -188,6 +218,33 @@ mod tests {
                 assert_eq!(slot, fresh(after), "{before} then {after}");
             }
         }
+    }
+
+    #[test]
+    fn refilling_a_usage_report_equals_a_fresh_parse() {
+        let values = [
+            r#"{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}"#,
+            r#"{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":1,"x":[1]},"cost":0.5}"#,
+            r#"{"total_tokens":null,"prompt_tokens_details":null}"#,
+            r#"{}"#,
+            "null",
+        ];
+        let fresh = |json: &str| -> Field<Box<Usage<'static>>> {
+            parse_document::<Field<Box<Usage>>>(json.as_bytes())
+                .unwrap()
+                .into_owned()
+        };
+        for before in values {
+            for after in values {
+                let mut slot = fresh(before);
+                slot.refill(&mut Reader::new(after.as_bytes())).unwrap();
+                assert_eq!(slot, fresh(after), "{before} then {after}");
+            }
+        }
+        let mut slot = fresh(values[0]);
+        assert!(slot
+            .refill(&mut Reader::new(b"{\"total_tokens\":-1}"))
+            .is_err());
     }
 
     #[test]
