@@ -26,6 +26,10 @@ use completion_classes::*;
 use model_class::ModelClass;
 use shared::Shared;
 
+/// Only the extension's own (Rust) allocations; Python's are untouched.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub(crate) fn full_mode(exclude_none: bool) -> Mode {
     if exclude_none {
         Mode::FullExcludeNone
