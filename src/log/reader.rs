@@ -15,7 +15,7 @@ use super::input;
 use super::merger::Coordinator;
 use super::pointer::Pointer;
 use super::shard::{Block, Body, Shard, ShardOut};
-use super::worker::{Options, SseRecord};
+use super::worker::{BlockIndex, Options, SseRecord};
 use super::{Config, ErrorMode, Event, FormatChoice, LogError, Progress};
 
 pub(super) fn start(
@@ -57,7 +57,7 @@ pub(super) fn start(
         let (block_tx, block_rx) = bounded::<Arc<Block>>(in_flight);
         block_txs.push(block_tx);
         let shard_tx = shard_tx.clone();
-        let mut shard = Shard::new(index, shards, Arc::clone(&options));
+        let mut shard = Shard::new(index, Arc::clone(&options));
         let stop = Arc::clone(&stop);
         thread::spawn(move || {
             for block in block_rx {
@@ -87,6 +87,8 @@ pub(super) fn start(
         let (recycle, pool) = bounded::<Vec<u8>>(in_flight + 2);
         let mut reader = Reader {
             config,
+            options,
+            per_shard: vec![0; shards],
             block_txs,
             token_rx,
             pool,
@@ -102,6 +104,9 @@ pub(super) fn start(
 
 struct Reader {
     config: Config,
+    options: Arc<Options>,
+    /// Records each merging thread got of the last JSONL block.
+    per_shard: Vec<usize>,
     block_txs: Vec<Sender<Arc<Block>>>,
     token_rx: Receiver<()>,
     pool: Receiver<Vec<u8>>,
@@ -190,7 +195,11 @@ impl Reader {
                     rest.extend_from_slice(&buf[cut..]);
                     buf.truncate(cut);
                     let data = std::mem::replace(&mut buf, rest);
-                    if !data.is_empty() && !self.send(source, Body::Jsonl(data)) {
+                    let index = BlockIndex::new(&data, &self.options, &self.per_shard);
+                    for (n, records) in self.per_shard.iter_mut().zip(&index.shards) {
+                        *n = records.len();
+                    }
+                    if !data.is_empty() && !self.send(source, Body::Jsonl { data, index }) {
                         return Ok(false);
                     }
                 }

@@ -1,7 +1,8 @@
 //! The merging threads. Every thread sees every block; each parses and merges only the
-//! records whose key hashes to it (a record is keyed without being parsed), so parsing and
-//! merging run on all cores with no parsed data crossing threads, and each stream is
-//! merged by one thread in input order. SSE blocks are all merged by thread 0.
+//! records whose key hashes to it (the reading thread keys each record without parsing it,
+//! see `BlockIndex`), so parsing and merging run on all cores with no parsed data crossing
+//! threads, and each stream is merged by one thread in input order. SSE blocks are all
+//! merged by thread 0.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::merge::Accumulator;
 use crate::model::{Chunk, Completion, Field, Mode, With};
 
-use super::worker::{
-    record, record_text, shard_of, usage_only, Item, Lines, Options, SseRecord, StreamLayout,
-};
+use super::worker::{record, usage_only, BlockIndex, Item, Options, SseRecord, StreamLayout};
 use super::{BadRecord, LogCompletion, LogError, LINGER};
 
 /// What the reader sends every merging thread.
@@ -25,7 +24,7 @@ pub(super) struct Block {
 
 impl Drop for Block {
     fn drop(&mut self) {
-        if let (Some(recycle), Body::Jsonl(data) | Body::Sse { data, .. }) =
+        if let (Some(recycle), Body::Jsonl { data, .. } | Body::Sse { data, .. }) =
             (&self.recycle, &mut self.body)
         {
             let _ = recycle.try_send(std::mem::take(data));
@@ -34,8 +33,12 @@ impl Drop for Block {
 }
 
 pub(super) enum Body {
-    /// Whole lines (the last block of a file may end without a line end).
-    Jsonl(Vec<u8>),
+    /// Whole lines (the last block of a file may end without a line end), and where each
+    /// thread's records are.
+    Jsonl {
+        data: Vec<u8>,
+        index: BlockIndex,
+    },
     /// The data of SSE events, one after another.
     Sse {
         data: Vec<u8>,
@@ -165,7 +168,6 @@ impl Open {
 
 pub(super) struct Shard {
     index: usize,
-    shards: usize,
     options: Arc<Options>,
     /// foldhash: keys are short ids, hashed per record; std's SipHash was 5% of the time.
     open: HashMap<String, Open, foldhash::fast::RandomState>,
@@ -178,10 +180,9 @@ pub(super) struct Shard {
 }
 
 impl Shard {
-    pub fn new(index: usize, shards: usize, options: Arc<Options>) -> Shard {
+    pub fn new(index: usize, options: Arc<Options>) -> Shard {
         Shard {
             index,
-            shards,
             options,
             open: HashMap::default(),
             sse: None,
@@ -199,7 +200,7 @@ impl Shard {
             bad: 0,
         };
         match &block.body {
-            Body::Jsonl(data) => self.jsonl(block.source, data, &mut out),
+            Body::Jsonl { data, index } => self.jsonl(block.source, data, index, &mut out),
             Body::Sse { data, events } => {
                 if self.index == 0 {
                     self.sse_events(block.source, data, events, &mut out);
@@ -246,24 +247,15 @@ impl Shard {
         out
     }
 
-    fn jsonl(&mut self, source: usize, bytes: &[u8], out: &mut ShardOut) {
+    fn jsonl(&mut self, source: usize, data: &[u8], index: &BlockIndex, out: &mut ShardOut) {
         let options = Arc::clone(&self.options);
-        let mut lines = Lines::new(bytes);
-        for (at, raw) in lines.by_ref() {
-            let Some(text) = record_text(raw) else {
-                continue;
-            };
-            self.records += 1;
-            let scanned = options.scan_key(text);
-            let mine = match &scanned {
-                Some(key) => shard_of(key, self.shards) == self.index,
-                None => self.index == 0,
-            };
-            if !mine {
-                continue;
-            }
+        for indexed in &index.shards[self.index] {
+            let raw = &data[indexed.line.clone()];
+            let text = &data[indexed.line.start..indexed.text_end];
+            let at = indexed.at;
+            let scanned = indexed.key(data, &options);
             let abs = self.line_base + at + 1;
-            let record_no = self.records;
+            let record_no = self.records + indexed.number + 1;
             if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
                 if let Some(open) = self.open.get_mut(key) {
                     if let Some(chunk) = open.layout.fill(text) {
@@ -311,12 +303,8 @@ impl Shard {
                 }
             }
         }
-        // The last line may have no line end: the next block goes on with it.
-        self.line_base += if bytes.ends_with(b"\n") {
-            lines.yielded()
-        } else {
-            lines.yielded().saturating_sub(1)
-        };
+        self.records += index.records;
+        self.line_base += index.lines_ended;
         if self.records >= self.next_linger_check {
             self.linger(out);
             self.next_linger_check = self.records + LINGER / 4;

@@ -1,6 +1,7 @@
 //! One record: found, keyed, parsed.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::errors::{ParseError, Position};
@@ -87,6 +88,100 @@ pub(super) fn shard_of(key: &str, shards: usize) -> usize {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     ((h >> 32) as usize) % shards
+}
+
+/// Where a record's grouping key is, as the reader found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyAt {
+    /// These bytes of the block, as they stand (no escapes).
+    Span(usize, usize),
+    /// The record has none: its stream is keyed "".
+    Missing,
+    /// Escaped, or the record is too broken to tell: the merging thread looks again.
+    Unknown,
+}
+
+/// A non-blank line of a JSONL block.
+#[derive(Debug)]
+pub(super) struct IndexedRecord {
+    /// The line's bytes in the block, line end excluded.
+    pub line: Range<usize>,
+    /// The record: the line without a trailing CR.
+    pub text_end: usize,
+    /// Line and record numbers in the block, from 0.
+    pub at: u64,
+    pub number: u64,
+    pub key: KeyAt,
+}
+
+/// The records of a JSONL block, each dealt to the thread that merges its key. Found once
+/// by the reading thread, rather than every merging thread scanning every line.
+#[derive(Debug, Default)]
+pub(super) struct BlockIndex {
+    pub shards: Vec<Vec<IndexedRecord>>,
+    /// Non-blank lines.
+    pub records: u64,
+    /// Lines that end in the block (a last line without a line end goes on in the next).
+    pub lines_ended: u64,
+}
+
+impl BlockIndex {
+    /// `expect`: about how many records each thread will get (the last block's counts).
+    pub fn new(data: &[u8], options: &Options, expect: &[usize]) -> BlockIndex {
+        let shards = expect.len();
+        let mut index = BlockIndex {
+            shards: expect
+                .iter()
+                .map(|&n| Vec::with_capacity(n + n / 8))
+                .collect(),
+            ..BlockIndex::default()
+        };
+        let mut lines = Lines::new(data);
+        for (at, raw) in lines.by_ref() {
+            let Some(text) = record_text(raw) else {
+                continue;
+            };
+            let start = raw.as_ptr() as usize - data.as_ptr() as usize;
+            let scanned = options.scan_key(text);
+            let shard = scanned.as_deref().map_or(0, |key| shard_of(key, shards));
+            let key = match &scanned {
+                Some(Cow::Borrowed("")) => KeyAt::Missing,
+                Some(Cow::Borrowed(key)) => {
+                    let at = key.as_ptr() as usize - data.as_ptr() as usize;
+                    KeyAt::Span(at, at + key.len())
+                }
+                _ => KeyAt::Unknown,
+            };
+            index.shards[shard].push(IndexedRecord {
+                line: start..start + raw.len(),
+                text_end: start + text.len(),
+                at,
+                number: index.records,
+                key,
+            });
+            index.records += 1;
+        }
+        index.lines_ended = if data.ends_with(b"\n") {
+            lines.yielded()
+        } else {
+            lines.yielded().saturating_sub(1)
+        };
+        index
+    }
+}
+
+impl IndexedRecord {
+    /// The record's key, as `Options::scan_key` gives it.
+    pub fn key<'a>(&self, data: &'a [u8], options: &Options) -> Option<Cow<'a, str>> {
+        match self.key {
+            // SAFETY: the span is a `&str` that `scan_key` borrowed from these same bytes.
+            KeyAt::Span(start, end) => Some(Cow::Borrowed(unsafe {
+                std::str::from_utf8_unchecked(&data[start..end])
+            })),
+            KeyAt::Missing => Some(Cow::Borrowed("")),
+            KeyAt::Unknown => options.scan_key(&data[self.line.start..self.text_end]),
+        }
+    }
 }
 
 /// One record: its key (`scanned`, else found again) and chunk, or why it is bad.
