@@ -241,18 +241,20 @@ def _split(
     for k, first, ends_with_usage, _ended, state in pieces:
         line = base + first + 1
         buckets[_bucket(k, nbuckets)].append((k, file_no, block_no, line, ends_with_usage, state))
-    bad = [
-        (file_no, block_no, base + line + 1, col, msg, raw) for line, col, msg, raw in block.bad()
-    ]
     return {
         "rows": _frame(columns),
-        "bad": bad,
         # One bytes object per bucket: the shuffle moves a buffer, not many objects.
         "buckets": [pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL) for b in buckets],
     }
 
 
-def _bad(result: dict[str, Any]) -> list:
+def _block_bad(block: PartialBlock) -> tuple[int, list]:
+    """A block's lines and bad records, known once it is merged: checking them need not
+    wait for the plan and the split."""
+    return block.lines, block.bad()
+
+
+def _sse_bad(result: dict[str, Any]) -> list:
     return result["bad"]
 
 
@@ -274,15 +276,29 @@ def _parse_error(source: str, line: int, column: int, message: str) -> ParseErro
     return err
 
 
-def _errors(mode: str, quarantine: str | None, paths: list[str], *bads: list) -> int:
+def _errors(
+    mode: str, quarantine: str | None, paths: list[str], block_files: list[int], *bads: Any
+) -> int:
     """Handles the bad lines of every block, in input order: raises at the first, or writes
-    them all to the quarantine file. Returns how many there were."""
+    them all to the quarantine file. Returns how many there were.
+
+    ``bads``: each JSONL block's ``_block_bad`` (the file of each in ``block_files``, in
+    input order), then each SSE file's records, ``(file_no, -1, raw bytes of the file's
+    quarantine)``."""
     import fsspec
 
-    # SSE files report theirs as (file_no, -1, raw bytes of the file's quarantine).
-    records = sorted(
-        (r for block in bads for r in block), key=lambda r: (r[0], r[1], r[2] if r[1] >= 0 else 0)
-    )
+    records = []
+    base, previous = 0, -1
+    for (block_no, file_no), (lines, bad) in zip(enumerate(block_files), bads):
+        base = base if file_no == previous else 0
+        records += [
+            (file_no, block_no, base + line + 1, col, msg, raw) for line, col, msg, raw in bad
+        ]
+        base += lines
+        previous = file_no
+    for sse in bads[len(block_files) :]:
+        records += sse
+    records.sort(key=lambda r: (r[0], r[1], r[2] if r[1] >= 0 else 0))
     if mode == "raise":
         for r in records:
             if r[1] >= 0:
@@ -468,9 +484,13 @@ def merge_logs(
         delayed(_sse_file, pure=True)(path, file_no, compression, key, chunk, errors)
         for path, file_no, compression in sse_files
     ]
-    bads = [delayed(_bad)(s) for s in splits + sse]
+    bads = [delayed(_block_bad)(b) for b in blocks] + [delayed(_sse_bad)(s) for s in sse]
     checked = delayed(_errors, pure=True)(
-        errors, None if quarantine is None else os.fspath(quarantine), files, *bads
+        errors,
+        None if quarantine is None else os.fspath(quarantine),
+        files,
+        [file_no for _, file_no, *_ in jsonl_blocks],
+        *bads,
     )
     parts = [delayed(_rows)(s, checked) for s in splits]
     if splits:
