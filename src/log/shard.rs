@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::merge::Accumulator;
-use crate::model::{Chunk, Completion, Field, Mode, With};
+use crate::model::{Chunk, Completion, Mode, With};
 
 use super::worker::{record, usage_only, BlockIndex, Item, Options, SseRecord, StreamLayout};
 use super::{BadRecord, LogCompletion, LogError, LINGER};
@@ -105,8 +105,6 @@ struct Open {
     /// Number of the first record, for ordering.
     order: u64,
     last_seen: u64,
-    /// `(choice index, finished)` as the chunks told.
-    choices: Vec<(u32, bool)>,
     layout: StreamLayout,
 }
 
@@ -118,7 +116,6 @@ impl Open {
             first_line,
             order,
             last_seen: order,
-            choices: Vec::new(),
             layout: StreamLayout::default(),
         }
     }
@@ -126,23 +123,6 @@ impl Open {
     fn add(&mut self, chunk: &Chunk<'_>, record: u64) {
         self.acc.add(chunk);
         self.last_seen = record;
-        if let Field::Value(choices) = &chunk.choices {
-            for choice in choices {
-                let index = choice.index.get().map_or(0, |i| i.value);
-                let finished = choice
-                    .finish_reason
-                    .get()
-                    .is_some_and(|r| !r.as_str().is_empty());
-                match self.choices.iter_mut().find(|(i, _)| *i == index) {
-                    Some((_, f)) => *f |= finished,
-                    None => self.choices.push((index, finished)),
-                }
-            }
-        }
-    }
-
-    fn all_finished(&self) -> bool {
-        !self.choices.is_empty() && self.choices.iter().all(|&(_, f)| f)
     }
 
     fn into_completion(self, options: &Options, key: String, complete: bool) -> LogCompletion {
@@ -336,7 +316,7 @@ impl Shard {
                     // finished (Azure's first chunk, `"id": ""`, after a stream that sent
                     // no `[DONE]`).
                     let other = matches!(&self.sse, Some((k, open))
-                        if !k.is_empty() && k != &key && (!key.is_empty() || open.all_finished()));
+                        if !k.is_empty() && k != &key && (!key.is_empty() || open.acc.choices_finished()));
                     if other {
                         self.close_sse(at, out);
                     }
@@ -378,7 +358,7 @@ impl Shard {
         let gone: Vec<String> = self
             .open
             .iter()
-            .filter(|(_, open)| open.all_finished() && now - open.last_seen >= LINGER)
+            .filter(|(_, open)| open.acc.choices_finished() && now - open.last_seen >= LINGER)
             .map(|(key, _)| key.clone())
             .collect();
         for key in gone {
