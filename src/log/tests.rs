@@ -202,3 +202,64 @@ fn finished_streams_without_usage_are_emitted_after_lingering() {
         assert_eq!(counts.unwrap().incomplete_streams, 2);
     }
 }
+
+#[test]
+fn the_block_index_deals_each_record_to_its_keys_thread() {
+    use super::worker::{shard_of, BlockIndex, KeyAt, Options};
+    let options = Options::new(None, None);
+    let lines = [
+        r#"{"id":"a","choices":[]}"#.to_owned() + "\r",
+        "  ".to_owned(),
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"id":"call_1"}]}}],"id":"b"}"#.to_owned(),
+        r#"{"id":"c\u0041","choices":[]}"#.to_owned(),
+        r#"{"choices":[]}"#.to_owned(),
+        r#"{"choices":[{"index":0,"#.to_owned(),
+        r#"{"id":"a","choices":[]}"#.to_owned(),
+    ];
+    for ending in ["", "\n"] {
+        let data = lines.join("\n") + ending;
+        let data = data.as_bytes();
+        let index = BlockIndex::new(data, &options, &[0, 0, 0]);
+        assert_eq!(index.records, 6, "the blank line is no record");
+        assert_eq!(index.lines_ended, if ending.is_empty() { 6 } else { 7 });
+        let mut dealt: Vec<_> = index
+            .shards
+            .iter()
+            .enumerate()
+            .flat_map(|(shard, records)| records.iter().map(move |r| (r.number, shard, r)))
+            .collect();
+        dealt.sort_by_key(|(number, ..)| *number);
+        let keys: Vec<_> = dealt
+            .iter()
+            .map(|(_, _, r)| r.key(data, &options).map(|k| k.into_owned()))
+            .collect();
+        let a = Some("a".to_owned());
+        assert_eq!(
+            keys,
+            [
+                a.clone(),
+                Some("b".into()),
+                Some("cA".into()),
+                Some("".into()),
+                None,
+                a
+            ]
+        );
+        for ((_, shard, record), key) in dealt.iter().zip(&keys) {
+            // A record too broken to key goes to the first thread, to be reported there.
+            assert_eq!(*shard, key.as_deref().map_or(0, |k| shard_of(k, 3)));
+            let text = &data[record.line.start..record.text_end];
+            assert!(!text.ends_with(b"\r") && !text.is_empty());
+        }
+        // Only the escaped key is looked for again by its thread.
+        let unknown: Vec<_> = dealt
+            .iter()
+            .map(|(_, _, r)| r.key == KeyAt::Unknown)
+            .collect();
+        assert_eq!(unknown, [false, false, true, false, true, false]);
+        assert_eq!(
+            dealt.iter().map(|(_, _, r)| r.at).collect::<Vec<_>>(),
+            [0, 2, 3, 4, 5, 6]
+        );
+    }
+}

@@ -156,10 +156,7 @@ impl BlockIndex {
             let shard = scanned.as_deref().map_or(0, |key| shard_of(key, shards));
             let key = match &scanned {
                 Some(Cow::Borrowed("")) => KeyAt::Missing,
-                Some(Cow::Borrowed(key)) => {
-                    let at = key.as_ptr() as usize - data.as_ptr() as usize;
-                    KeyAt::Span(at, at + key.len())
-                }
+                Some(Cow::Borrowed(key)) => span_in(data, key),
                 _ => KeyAt::Unknown,
             };
             index.shards[shard].push(IndexedRecord {
@@ -177,6 +174,16 @@ impl BlockIndex {
             lines.yielded().saturating_sub(1)
         };
         index
+    }
+}
+
+/// Where `key`, borrowed from `data`, lies in it (checked, since `key` makes a `&str` of
+/// those bytes again without checking them).
+fn span_in(data: &[u8], key: &str) -> KeyAt {
+    let start = (key.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+    match start.checked_add(key.len()) {
+        Some(end) if end <= data.len() => KeyAt::Span(start, end),
+        _ => KeyAt::Unknown,
     }
 }
 
