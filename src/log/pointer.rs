@@ -139,6 +139,40 @@ pub fn key_text(value: &[u8]) -> Result<Cow<'_, str>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The span of the document's top-level `"id"` string when it is the object's last such key
+/// and plain (no escapes), found from the end: in key-sorted records (Azure's) it follows
+/// `choices`, which [`Pointer::find`] would walk through. None when that does not hold.
+///
+/// In JSON text a quote inside a string is escaped, so `,"id":"` starts a key; it is the
+/// top-level one when what follows its value closes exactly one object.
+pub fn trailing_id(doc: &[u8]) -> Option<(usize, usize)> {
+    const KEY: &[u8] = b",\"id\":\"";
+    let start = memchr::memmem::rfind(doc, KEY)? + KEY.len();
+    let len = memchr::memchr2(b'"', b'\\', &doc[start..])?;
+    let end = start + len;
+    if doc[end] != b'"' {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = end + 1;
+    while i < doc.len() {
+        match doc[i] {
+            b'"' => {
+                i = skip_string(doc, i).ok()?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => {
+                return (skip_ws(doc, i + 1) == doc.len()).then_some((start, end));
+            }
+            b'}' | b']' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn check_end(doc: &[u8], end: usize) -> Result<(), String> {
     let rest = skip_ws(doc, end);
     if rest < doc.len() {
@@ -309,6 +343,43 @@ mod tests {
         assert_eq!(key_text(br#""x\"y""#).unwrap(), "x\"y");
         assert_eq!(key_text(b"12").unwrap(), "12");
         assert_eq!(key_text(b"null").unwrap(), "");
+    }
+
+    #[test]
+    fn a_trailing_id_is_the_top_level_one_or_none() {
+        let id = |doc: &str| trailing_id(doc.as_bytes()).map(|(s, e)| doc[s..e].to_owned());
+        // Azure's key-sorted layout, a tool call's id inside `choices`.
+        let azure = r#"{"choices":[{"delta":{"tool_calls":[{"id":"call_1","function":{"arguments":"{\",\"id\":\"x"}}]},"finish_reason":null}],"created":1,"id":"chatcmpl-9","model":"gpt-4o","object":"chat.completion.chunk"} "#;
+        assert_eq!(id(azure).as_deref(), Some("chatcmpl-9"));
+        // The same answer as the pointer walk, wherever it applies.
+        let walked = Pointer::parse("/id")
+            .unwrap()
+            .find(azure.as_bytes())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&azure[walked.0 + 1..walked.1 - 1], "chatcmpl-9");
+        for (doc, why) in [
+            (
+                r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1"}]}}]}"#,
+                "nested",
+            ),
+            (
+                r#"{"a":{"b":1,"id":"inner"},"c":2}"#,
+                "nested, followed by more keys",
+            ),
+            (r#"[{"x":1,"id":"a"}]"#, "not the top-level object"),
+            (r#"{"x":1,"id":"a\u0041"}"#, "escaped"),
+            (r#"{"x":1,"id":"a","y":{"z":"#, "truncated"),
+            (r#"{"x":1,"id":"a"} x"#, "trailing text"),
+            (r#"{"x":"a\",\"id\":\"b"}"#, "inside a string"),
+            (r#"{"id":"a","x":1}"#, "first, not after a comma"),
+        ] {
+            assert_eq!(id(doc), None, "{why}: {doc}");
+        }
+        assert_eq!(
+            id(r#"{"x":[1,{"y":"}"}],"id":"k","z":{"w":[]}}"#).as_deref(),
+            Some("k")
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::model::{Chunk, Field};
 use crate::parse::parse;
 use crate::template::ChunkTemplate;
 
-use super::pointer::{key_text, Pointer};
+use super::pointer::{key_text, trailing_id, Pointer};
 
 /// The data of one SSE event, inside a block's buffer.
 pub(super) struct SseRecord {
@@ -69,6 +69,9 @@ impl Options {
                         return utf8(&rest[..end]).map(Cow::Borrowed);
                     }
                 }
+            }
+            if let Some((start, end)) = trailing_id(text) {
+                return utf8(&text[start..end]).map(Cow::Borrowed);
             }
         }
         match self.key_at.find(text) {
