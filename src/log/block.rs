@@ -78,7 +78,8 @@ impl MergedBlock {
             }
             match record(text, 1, scanned, &options) {
                 Item::Chunk { key, chunk } => {
-                    if !open.contains_key(key.as_ref()) {
+                    let first = !open.contains_key(key.as_ref());
+                    if first {
                         open.insert(
                             key.clone().into_owned(),
                             (block.pieces.len(), StreamLayout::default()),
@@ -96,8 +97,9 @@ impl MergedBlock {
                     piece.state.add(&chunk);
                     if piece.end_with(usage_only(&chunk)) {
                         open.remove(key.as_ref());
-                    } else if options.chunk.is_none() {
-                        // (An ended piece's layout would be dropped with it.)
+                    } else if options.chunk.is_none() && !first {
+                        // (An ended piece's layout would be dropped with it; see `learn` for a
+                        // stream's first chunk.)
                         layout.learn(text, chunk);
                     }
                 }

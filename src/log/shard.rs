@@ -253,18 +253,21 @@ impl Shard {
             match record(text, 1, scanned, &options) {
                 Item::Chunk { key, chunk } => {
                     out.chunks += 1;
-                    let open = match self.open.get_mut(key.as_ref()) {
-                        Some(open) => open,
-                        None => self
-                            .open
-                            .entry(key.clone().into_owned())
-                            .or_insert_with(|| Open::new(source, abs, record_no)),
+                    let (open, first) = match self.open.get_mut(key.as_ref()) {
+                        Some(open) => (open, false),
+                        None => (
+                            self.open
+                                .entry(key.clone().into_owned())
+                                .or_insert_with(|| Open::new(source, abs, record_no)),
+                            true,
+                        ),
                     };
                     open.add(&chunk, record_no);
                     if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, at, out);
-                    } else if options.chunk.is_none() {
-                        // (An ended stream's layout would be dropped with it.)
+                    } else if options.chunk.is_none() && !first {
+                        // (An ended stream's layout would be dropped with it; see `learn` for
+                        // a stream's first chunk.)
                         open.layout.learn(text, chunk);
                     }
                 }
