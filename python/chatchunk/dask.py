@@ -27,6 +27,7 @@ single-machine engine in one task.
 
 from __future__ import annotations
 
+import errno
 import glob as _glob
 import os
 import pickle
@@ -43,7 +44,7 @@ from chatchunk._core import (
     partial_block_file,
     partial_rows,
 )
-from chatchunk._log import arrow_batch, arrow_schema
+from chatchunk._log import arrow_batch, arrow_schema, expand_paths
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -70,8 +71,8 @@ def _is_url(path: str) -> bool:
 
 
 def _expand(paths: PathArg | Iterable[PathArg]) -> list[str]:
-    """Paths in the order given; a glob naming no existing path is expanded, its matches
-    sorted (local with the stdlib, like merge_log; URLs with fsspec)."""
+    """Paths in the order given, local ones expanded as ``merge_log`` expands them; a URL
+    pattern is expanded with fsspec, its matches sorted."""
     import fsspec
 
     if isinstance(paths, (str, os.PathLike)):
@@ -79,25 +80,16 @@ def _expand(paths: PathArg | Iterable[PathArg]) -> list[str]:
     out: list[str] = []
     for path in paths:
         path = os.fspath(path)
-        if not isinstance(path, str):
-            raise TypeError(f"paths must be str or os.PathLike[str], not {type(path).__name__}")
         if path == "-":
             raise ValueError("chatchunk.dask.merge_logs cannot read stdin")
-        if not _glob.has_magic(path):
-            out.append(path)
-        elif _is_url(path):
-            fs, _, _ = fsspec.core.get_fs_token_paths(path)
-            matches = sorted(fs.glob(path))
-            if not matches:
-                raise FileNotFoundError(f"no file matches the pattern: {path}")
-            out.extend(fs.unstrip_protocol(m) for m in matches)
-        elif os.path.exists(path):
-            out.append(path)
-        else:
-            matches = sorted(_glob.glob(path, recursive=True))
-            if not matches:
-                raise FileNotFoundError(f"no file matches the pattern: {path}")
-            out.extend(matches)
+        if not (isinstance(path, str) and _is_url(path) and _glob.has_magic(path)):
+            out += expand_paths([path])
+            continue
+        fs, _, _ = fsspec.core.get_fs_token_paths(path)
+        matches = sorted(fs.glob(path))
+        if not matches:
+            raise FileNotFoundError(errno.ENOENT, "no file matches the pattern", path)
+        out.extend(fs.unstrip_protocol(m) for m in matches)
     if not out:
         raise ValueError("no input given")
     return out
