@@ -30,6 +30,21 @@ use shared::Shared;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h (its Rust bindings lack the constant).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// mimalloc hands freed pages back to the OS (purges them) as it goes, and the next
+/// allocations fault them in again, zeroed by the kernel: that was a third of the time of
+/// `chatchunk merge` on a 420 MB log (0.54 s of system time; 0.12 s without purging) and
+/// most of a first `merge_log` call's. Freed memory is kept for reuse instead: peak RSS on
+/// that log went from 152 to 160 MB. An explicit `MIMALLOC_PURGE_DELAY` still decides.
+fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one number in mimalloc's option table; any thread may.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
+    }
+}
+
 pub(crate) fn full_mode(exclude_none: bool) -> Mode {
     if exclude_none {
         Mode::FullExcludeNone
@@ -85,6 +100,7 @@ pub(crate) fn openai_dump<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, P
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    keep_freed_memory();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ParseError", m.py().get_type::<errors::ParseError>())?;
     m.add("StreamError", m.py().get_type::<errors::StreamError>())?;
