@@ -58,13 +58,16 @@ impl ChunkTemplate {
         if data.len() > MAX_TEMPLATE_BYTES {
             return None;
         }
-        let mut spans = Vec::new();
-        for hole in holes_of(&chunk) {
+        let holes = holes_of(&chunk);
+        let mut spans = Vec::with_capacity(holes.len());
+        for (n, &hole) in holes.iter().enumerate() {
             let span = match text_at(&chunk, hole) {
-                // A string read without escapes lies where it was borrowed from. Finding
-                // an escaped one would cost a walk of the document, about a parse: more
-                // than the template saves, measured on the benchmark log.
-                Some(text) => borrowed_span(data, text)?,
+                // A string read without escapes lies where it was borrowed from; an
+                // escaped one (tool arguments nearly always are) is found by its key.
+                Some(text) => match borrowed_span(data, text) {
+                    Some(span) => span,
+                    None => escaped_span(data, &chunk, &holes, n)?,
+                },
                 None => span_at(data, &value_path(hole)?)?,
             };
             spans.push((span, hole));
@@ -183,6 +186,75 @@ fn borrowed_span(data: &[u8], text: &Text<'_>) -> Option<Range<usize>> {
     let end = start + s.len();
     let quoted = start >= 1 && data.get(start - 1) == Some(&b'"') && data.get(end) == Some(&b'"');
     quoted.then(|| start - 1..end + 1)
+}
+
+/// The span, quotes included, of the escaped string of `holes[n]`, found by its key: the
+/// holes with that key are the only string values of that key in the document, in
+/// document order, when there are as many of those as of them (a raw `"` cannot occur
+/// inside a JSON string, so every match of `"key"` is a string of the document itself,
+/// and followed by `:` it is a key). Anything else is left to the parser.
+fn escaped_span(data: &[u8], chunk: &Chunk<'_>, holes: &[Hole], n: usize) -> Option<Range<usize>> {
+    let key = key_of(chunk, holes[n])?;
+    let same_key: Vec<Hole> = holes
+        .iter()
+        .copied()
+        .filter(|&h| key_of(chunk, h) == Some(key))
+        .collect();
+    // Tool and legacy function arguments share a key but not an order.
+    if same_key
+        .iter()
+        .any(|h| std::mem::discriminant(h) != std::mem::discriminant(&holes[n]))
+    {
+        return None;
+    }
+    let nth = same_key.iter().position(|&h| h == holes[n])?;
+    let pattern = format!("\"{key}\"");
+    let mut found = Vec::with_capacity(same_key.len());
+    for at in memchr::memmem::find_iter(data, pattern.as_bytes()) {
+        let after_key = skip_space(data, at + pattern.len());
+        if data.get(after_key) != Some(&b':') {
+            continue;
+        }
+        let value = skip_space(data, after_key + 1);
+        if data.get(value) == Some(&b'"') {
+            found.push(value..string_end(data, value + 1)?);
+        }
+    }
+    if found.len() != same_key.len() {
+        return None;
+    }
+    Some(found.swap_remove(nth))
+}
+
+/// The key whose value a string hole is.
+fn key_of<'c>(chunk: &'c Chunk<'_>, hole: Hole) -> Option<&'c str> {
+    Some(match hole {
+        Hole::Content(_) => "content",
+        Hole::Refusal(_) => "refusal",
+        Hole::ReasoningContent(_) => "reasoning_content",
+        Hole::Reasoning(_) => "reasoning",
+        Hole::ToolArguments(..) | Hole::FunctionArguments(_) => "arguments",
+        Hole::Extra(e) => chunk.extra.0.get(e)?.0.as_str(),
+        Hole::LogProbs(_) | Hole::Usage => return None,
+    })
+}
+
+fn skip_space(data: &[u8], mut at: usize) -> usize {
+    while data.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+        at += 1;
+    }
+    at
+}
+
+/// Just past the quote that closes the string whose text starts at `at`.
+fn string_end(data: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        at += memchr::memchr2(b'"', b'\\', data.get(at..)?)?;
+        if data[at] == b'"' {
+            return Some(at + 1);
+        }
+        at += 2;
+    }
 }
 
 fn put(slot: &mut Text<'static>, value: &str) {
@@ -420,12 +492,18 @@ mod tests {
     #[test]
     fn tool_arguments_and_logprobs_are_holes() {
         let tool = r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"a"}}]}}]}"#;
-        // Escaped at recording time: not a template.
-        assert!(ChunkTemplate::record(tool.as_bytes(), parsed(tool)).is_none());
         let plain = tool.replace("{\\\"a", "x");
-        let mut template = ChunkTemplate::record(plain.as_bytes(), parsed(&plain)).unwrap();
-        let filled = template.fill(tool.as_bytes()).map(|c| (**c).clone());
-        assert_eq!(filled, Some(parsed(tool).into_owned()));
+        // Recorded from an escaped fragment or a plain one, the template fills either.
+        for (recorded, next) in [(tool, plain.as_str()), (plain.as_str(), tool)] {
+            let mut template =
+                ChunkTemplate::record(recorded.as_bytes(), parsed(recorded)).unwrap();
+            let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
+            assert_eq!(
+                filled,
+                Some(parsed(next).into_owned()),
+                "{recorded} then {next}"
+            );
+        }
         let logprobs = r#"{"choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-1.0,"bytes":[97],"top_logprobs":[]}]}}]}"#;
         let mut template = ChunkTemplate::record(logprobs.as_bytes(), parsed(logprobs)).unwrap();
         for next in [
@@ -461,6 +539,42 @@ mod tests {
         assert!(template
             .fill(first.replace(":9,", ":-9.5x,").as_bytes())
             .is_none());
+    }
+
+    #[test]
+    fn escaped_holes_are_found_by_their_key_when_it_says_which_is_which() {
+        let two = r#"{"id":"c","choices":[{"index":0,"delta":{"content" : "a\nb"}},{"index":1,"delta":{"content":"\"c\"","tool_calls":[{"index":0,"function":{"arguments":"{\"x\":"}},{"index":1,"function":{"arguments":"[1"}}]}}],"obfuscation":"o\/"}"#;
+        let mut template = ChunkTemplate::record(two.as_bytes(), parsed(two)).unwrap();
+        let next = two
+            .replace(r#""a\nb""#, r#""plain""#)
+            .replace(r#""\"c\"""#, r#""d\te""#)
+            .replace(r#""[1""#, r#""\u00e9""#)
+            .replace(r#""o\/""#, r#""p""#);
+        let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
+        assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
+        // The original fills back: each value went to its own hole.
+        let filled = template.fill(two.as_bytes()).map(|c| (**c).clone());
+        assert_eq!(filled, Some(parsed(two).into_owned()));
+        for ambiguous in [
+            // Another string value of the same key, nested in an unknown field.
+            two.replace(r#""obfuscation""#, r#""x":{"content":"n"},"obfuscation""#),
+            // Legacy function arguments beside tool arguments.
+            two.replace(
+                r#"{"content" : "a\nb"}"#,
+                r#"{"content":"a\nb","function_call":{"arguments":"z"}}"#,
+            ),
+            // A repeated key: which value counts is the parser's business.
+            two.replace(
+                r#"{"content" : "a\nb"}"#,
+                r#"{"content":"y","content" : "a\nb"}"#,
+            ),
+        ] {
+            let chunk = parsed(&ambiguous);
+            assert!(
+                ChunkTemplate::record(ambiguous.as_bytes(), chunk).is_none(),
+                "{ambiguous}"
+            );
+        }
     }
 
     #[test]
