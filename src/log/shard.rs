@@ -4,8 +4,9 @@
 //! threads, and each stream is merged by one thread in input order. SSE blocks are all
 //! merged by thread 0.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use hashbrown::HashTable;
 
 use crate::merge::Accumulator;
 use crate::model::{Chunk, Completion, Mode, With};
@@ -149,8 +150,9 @@ impl Open {
 pub(super) struct Shard {
     index: usize,
     options: Arc<Options>,
-    /// foldhash: keys are short ids, hashed per record; std's SipHash was 5% of the time.
-    open: HashMap<String, Open, foldhash::fast::RandomState>,
+    /// By `Options::hash` of the key, which the reading thread computed for each record
+    /// (hashing it again here was 4% of the time).
+    open: HashTable<(String, Open)>,
     sse: Option<(String, Open)>,
     /// Lines of the current file before the next JSONL block.
     line_base: u64,
@@ -164,7 +166,7 @@ impl Shard {
         Shard {
             index,
             options,
-            open: HashMap::default(),
+            open: HashTable::new(),
             sse: None,
             line_base: 0,
             records: 0,
@@ -236,35 +238,41 @@ impl Shard {
             let scanned = indexed.key(data, &options);
             let abs = self.line_base + at + 1;
             let record_no = self.records + indexed.number + 1;
-            if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
-                if let Some(open) = self.open.get_mut(key) {
+            if let Some((key, hash)) = scanned.as_ref().filter(|_| options.chunk.is_none()) {
+                if let Some((_, open)) = self.open.find_mut(*hash, |(k, _)| k == key) {
                     if let Some(chunk) = open.layout.fill(text) {
                         out.chunks += 1;
                         open.add(&chunk, record_no);
                         let ended = usage_only(&chunk) && open.acc.is_finished();
                         drop(chunk);
                         if ended {
-                            self.end(key, at, out);
+                            self.end(key, *hash, at, out);
                         }
                         continue;
                     }
                 }
             }
-            match record(text, 1, scanned, &options) {
+            let hash = scanned.as_ref().map(|(_, hash)| *hash);
+            match record(text, 1, scanned.map(|(key, _)| key), &options) {
                 Item::Chunk { key, chunk } => {
                     out.chunks += 1;
-                    let (open, first) = match self.open.get_mut(key.as_ref()) {
-                        Some(open) => (open, false),
-                        None => (
-                            self.open
-                                .entry(key.clone().into_owned())
-                                .or_insert_with(|| Open::new(source, abs, record_no)),
-                            true,
-                        ),
-                    };
+                    let hash = hash.unwrap_or_else(|| options.hash(&key));
+                    let first = self.open.find(hash, |(k, _)| k == &key).is_none();
+                    if first {
+                        let open = Open::new(source, abs, record_no);
+                        self.open.insert_unique(
+                            hash,
+                            (key.clone().into_owned(), open),
+                            |(k, _)| options.hash(k),
+                        );
+                    }
+                    let (_, open) = self
+                        .open
+                        .find_mut(hash, |(k, _)| k == &key)
+                        .expect("just found or inserted");
                     open.add(&chunk, record_no);
                     if usage_only(&chunk) && open.acc.is_finished() {
-                        self.end(&key, at, out);
+                        self.end(&key, hash, at, out);
                     } else if options.chunk.is_none() && !first {
                         // (An ended stream's layout would be dropped with it; see `learn` for
                         // a stream's first chunk.)
@@ -295,8 +303,9 @@ impl Shard {
     }
 
     /// Emits the finished stream `key`.
-    fn end(&mut self, key: &str, at: u64, out: &mut ShardOut) {
-        if let Some((key, open)) = self.open.remove_entry(key) {
+    fn end(&mut self, key: &str, hash: u64, at: u64, out: &mut ShardOut) {
+        if let Ok(entry) = self.open.find_entry(hash, |(k, _)| k == key) {
+            let ((key, open), _) = entry.remove();
             out.push_completion(at, 0, open.into_completion(&self.options, key, true));
         }
     }
@@ -358,21 +367,16 @@ impl Shard {
     /// Emits the streams that finished every choice but have had no chunk for a while.
     fn linger(&mut self, out: &mut ShardOut) {
         let now = self.records;
-        let gone: Vec<String> = self
+        let gone = self
             .open
-            .iter()
-            .filter(|(_, open)| open.acc.choices_finished() && now - open.last_seen >= LINGER)
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in gone {
-            if let Some((key, open)) = self.open.remove_entry(&key) {
-                let complete = open.acc.is_finished();
-                out.push_completion(
-                    u64::MAX,
-                    open.order,
-                    open.into_completion(&self.options, key, complete),
-                );
-            }
+            .extract_if(|(_, open)| open.acc.choices_finished() && now - open.last_seen >= LINGER);
+        for (key, open) in gone {
+            let complete = open.acc.is_finished();
+            out.push_completion(
+                u64::MAX,
+                open.order,
+                open.into_completion(&self.options, key, complete),
+            );
         }
     }
 }

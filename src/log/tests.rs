@@ -231,7 +231,7 @@ fn the_block_index_deals_each_record_to_its_keys_thread() {
         dealt.sort_by_key(|(number, ..)| *number);
         let keys: Vec<_> = dealt
             .iter()
-            .map(|(_, _, r)| r.key(data, &options).map(|k| k.into_owned()))
+            .map(|(_, _, r)| r.key(data, &options).map(|(k, _)| k.into_owned()))
             .collect();
         let a = Some("a".to_owned());
         assert_eq!(
@@ -247,7 +247,17 @@ fn the_block_index_deals_each_record_to_its_keys_thread() {
         );
         for ((_, shard, record), key) in dealt.iter().zip(&keys) {
             // A record too broken to key goes to the first thread, to be reported there.
-            assert_eq!(*shard, key.as_deref().map_or(0, |k| shard_of(k, 3)));
+            assert_eq!(
+                *shard,
+                key.as_deref().map_or(0, |k| shard_of(options.hash(k), 3))
+            );
+            if let (Some(key), false) = (key, record.key == KeyAt::Unknown) {
+                assert_eq!(
+                    record.hash,
+                    options.hash(key),
+                    "the hash is the merging thread's"
+                );
+            }
             let text = &data[record.line.start..record.text_end];
             assert!(!text.ends_with(b"\r") && !text.is_empty());
         }

@@ -35,6 +35,9 @@ pub(super) enum Item<'a> {
 }
 
 pub(super) struct Options {
+    /// Hashes keys once per record (on the reading thread) for both the choice of merging
+    /// thread and that thread's table of open streams. Seeded per run.
+    pub hasher: foldhash::fast::RandomState,
     pub key: Option<Pointer>,
     pub chunk: Option<Pointer>,
     /// Where the grouping key is: `key`, else the chunk's `id`.
@@ -51,6 +54,7 @@ impl Options {
             (None, None) => Pointer::parse("/id").expect("a valid pointer"),
         };
         Options {
+            hasher: foldhash::fast::RandomState::default(),
             key,
             chunk,
             key_at,
@@ -80,6 +84,10 @@ impl Options {
             Err(_) => None,
         }
     }
+
+    pub fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
 }
 
 /// Ids are ASCII: checked a word at a time, without `from_utf8`'s general path (a
@@ -93,14 +101,10 @@ fn utf8(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-/// A cheap hash of a key, the same for every thread of a run, to pick the thread that
-/// merges its stream.
-pub(super) fn shard_of(key: &str, shards: usize) -> usize {
-    if shards <= 1 {
-        return 0;
-    }
-    let h = foldhash::fast::FixedState::with_seed(0).hash_one(key);
-    ((h >> 32) as usize) % shards
+/// The thread that merges the stream of a key with this hash (its high bits: the tables
+/// of open streams index by the low ones).
+pub(super) fn shard_of(hash: u64, shards: usize) -> usize {
+    ((hash >> 32) as usize) % shards.max(1)
 }
 
 /// Where a record's grouping key is, as the reader found it.
@@ -125,6 +129,8 @@ pub(super) struct IndexedRecord {
     pub at: u64,
     pub number: u64,
     pub key: KeyAt,
+    /// `Options::hash` of the key, unless it is `Unknown`.
+    pub hash: u64,
 }
 
 /// The records of a JSONL block, each dealt to the thread that merges its key. Found once
@@ -156,7 +162,8 @@ impl BlockIndex {
             };
             let start = raw.as_ptr() as usize - data.as_ptr() as usize;
             let scanned = options.scan_key(text);
-            let shard = scanned.as_deref().map_or(0, |key| shard_of(key, shards));
+            let hash = scanned.as_deref().map_or(0, |key| options.hash(key));
+            let shard = scanned.as_ref().map_or(0, |_| shard_of(hash, shards));
             let key = match &scanned {
                 Some(Cow::Borrowed("")) => KeyAt::Missing,
                 Some(Cow::Borrowed(key)) => span_in(data, key),
@@ -168,6 +175,7 @@ impl BlockIndex {
                 at,
                 number: index.records,
                 key,
+                hash,
             });
             index.records += 1;
         }
@@ -191,15 +199,21 @@ fn span_in(data: &[u8], key: &str) -> KeyAt {
 }
 
 impl IndexedRecord {
-    /// The record's key, as `Options::scan_key` gives it.
-    pub fn key<'a>(&self, data: &'a [u8], options: &Options) -> Option<Cow<'a, str>> {
+    /// The record's key, as `Options::scan_key` gives it, and its hash.
+    pub fn key<'a>(&self, data: &'a [u8], options: &Options) -> Option<(Cow<'a, str>, u64)> {
         match self.key {
             // SAFETY: the span is a `&str` that `scan_key` borrowed from these same bytes.
-            KeyAt::Span(start, end) => Some(Cow::Borrowed(unsafe {
-                std::str::from_utf8_unchecked(&data[start..end])
-            })),
-            KeyAt::Missing => Some(Cow::Borrowed("")),
-            KeyAt::Unknown => options.scan_key(&data[self.line.start..self.text_end]),
+            KeyAt::Span(start, end) => Some((
+                Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(&data[start..end]) }),
+                self.hash,
+            )),
+            KeyAt::Missing => Some((Cow::Borrowed(""), self.hash)),
+            KeyAt::Unknown => options
+                .scan_key(&data[self.line.start..self.text_end])
+                .map(|key| {
+                    let hash = options.hash(&key);
+                    (key, hash)
+                }),
         }
     }
 }
