@@ -53,13 +53,41 @@ impl MergedBlock {
     /// Merges `data`, whole JSONL lines (the last may lack its line end). `key` and `chunk`
     /// locate the grouping key and the chunk in each record, as for the log engine.
     pub fn merge(data: &[u8], key: Option<Pointer>, chunk: Option<Pointer>) -> MergedBlock {
-        let options = Options::new(key, chunk);
-        let mut block = MergedBlock::default();
-        // The piece each key's records go to, and the layout of its last chunk.
-        let mut open: HashMap<String, (usize, StreamLayout), foldhash::fast::RandomState> =
-            HashMap::default();
+        let mut merger = BlockMerger::new(key, chunk);
+        merger.feed(data);
+        merger.finish()
+    }
+}
+
+/// Merges a block given a few lines at a time, so that it need not be in memory whole.
+pub struct BlockMerger {
+    options: Options,
+    block: MergedBlock,
+    /// The piece each key's records go to, and the layout of its last chunk.
+    open: HashMap<String, (usize, StreamLayout), foldhash::fast::RandomState>,
+}
+
+impl BlockMerger {
+    pub fn new(key: Option<Pointer>, chunk: Option<Pointer>) -> BlockMerger {
+        BlockMerger {
+            options: Options::new(key, chunk),
+            block: MergedBlock::default(),
+            open: HashMap::default(),
+        }
+    }
+
+    /// Merges the next lines of the block: whole lines, but for the block's last, which
+    /// may lack its line end.
+    pub fn feed(&mut self, data: &[u8]) {
+        let BlockMerger {
+            options,
+            block,
+            open,
+        } = self;
+        let before = block.lines;
         let mut lines = Lines::new(data);
         for (at, raw) in lines.by_ref() {
+            let at = before + at;
             let Some(text) = record_text(raw) else {
                 continue;
             };
@@ -76,7 +104,7 @@ impl MergedBlock {
                     }
                 }
             }
-            match record(text, 1, scanned, &options) {
+            match record(text, 1, scanned, options) {
                 Item::Chunk { key, chunk } => {
                     let first = !open.contains_key(key.as_ref());
                     if first {
@@ -115,10 +143,15 @@ impl MergedBlock {
                 }),
             }
         }
-        block.lines = lines.yielded();
-        block
+        block.lines += lines.yielded();
     }
 
+    pub fn finish(self) -> MergedBlock {
+        self.block
+    }
+}
+
+impl MergedBlock {
     /// Splits the block into the streams it holds whole (with their first line) and the
     /// pieces of the others, which travel to be combined with other blocks' pieces.
     ///
@@ -205,10 +238,30 @@ impl MergedBlock {
     }
 }
 
-/// The lines of the file at `path` that start in `[start, end)` (a line belongs to the
-/// block where it starts), read in one piece.
-pub fn read_lines(path: &std::path::Path, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+/// Bytes of a file read and merged at a time by `merge_file`.
+const READ_WINDOW: usize = 4 << 20;
+
+/// Merges the lines of a local file that start in `[start, end)` (a line belongs to the
+/// block where it starts), reading them a few MiB at a time into one buffer: a block of
+/// 64 MiB read whole cost as much in fresh pages the kernel zeroes as in merging. Also
+/// returns the bytes of those lines.
+pub fn merge_file(
+    path: &std::path::Path,
+    (start, end): (u64, u64),
+    key: Option<Pointer>,
+    chunk: Option<Pointer>,
+) -> std::io::Result<(MergedBlock, usize)> {
+    merge_file_by(path, (start, end), key, chunk, READ_WINDOW)
+}
+
+fn merge_file_by(
+    path: &std::path::Path,
+    (start, end): (u64, u64),
+    key: Option<Pointer>,
+    chunk: Option<Pointer>,
+    window: usize,
+) -> std::io::Result<(MergedBlock, usize)> {
+    use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom};
     let mut file = BufReader::new(std::fs::File::open(path)?);
     // Where the first line starting at or after `at` starts.
     let mut line_start = |at: u64| -> std::io::Result<u64> {
@@ -221,13 +274,36 @@ pub fn read_lines(path: &std::path::Path, start: u64, end: u64) -> std::io::Resu
         Ok(at - 1 + n as u64)
     };
     let begin = line_start(start)?;
-    let stop = line_start(end)?;
-    let mut data = Vec::with_capacity(stop.saturating_sub(begin) as usize);
-    if begin < stop {
-        file.seek(SeekFrom::Start(begin))?;
-        file.take(stop - begin).read_to_end(&mut data)?;
+    let stop = line_start(end)?.max(begin);
+    let mut merger = BlockMerger::new(key, chunk);
+    let mut left = stop - begin;
+    file.seek(SeekFrom::Start(begin))?;
+    let mut buf = Vec::with_capacity(window);
+    while left > 0 {
+        // A line longer than the window doubles it.
+        let room = if buf.len() < window {
+            window - buf.len()
+        } else {
+            buf.len()
+        };
+        let want = left.min(room as u64);
+        let read = (&mut file).take(want).read_to_end(&mut buf)?;
+        if read as u64 != want {
+            return Err(std::io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the file got shorter",
+            ));
+        }
+        left -= want;
+        let cut = match memchr::memrchr(b'\n', &buf) {
+            _ if left == 0 => buf.len(),
+            Some(i) => i + 1,
+            None => continue,
+        };
+        merger.feed(&buf[..cut]);
+        buf.drain(..cut);
     }
-    Ok(data)
+    Ok((merger.finish(), (stop - begin) as usize))
 }
 
 impl Piece {
@@ -436,32 +512,56 @@ mod tests {
     }
 
     #[test]
-    fn read_lines_gives_each_line_to_the_block_it_starts_in() {
-        let text = b"one\ntwo two\n\nthree\nlast";
+    fn a_file_merges_block_by_block_and_window_by_window_as_read_whole() {
+        let mut lines: Vec<String> = (0..9).map(|n| content(ID, &format!("w{n} "))).collect();
+        lines.insert(2, "not json".to_owned());
+        lines.insert(5, String::new());
+        lines.insert(7, content("chatcmpl-2", "other"));
+        lines.push(usage(ID));
+        let text = lines.join("\n");
         let dir = std::env::temp_dir().join(format!("chatchunk-block-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("lines.jsonl");
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        let whole = MergedBlock::merge(text.as_bytes(), None, None);
         let size = text.len() as u64;
-        for cut in 0..=size {
-            let a = read_lines(&path, 0, cut).unwrap();
-            let b = read_lines(&path, cut, size).unwrap();
-            assert_eq!([a, b].concat(), text, "cut at {cut}");
-        }
-        for step in 1..=size {
-            let mut whole = Vec::new();
-            let mut at = 0;
-            while at < size {
-                let end = (at + step).min(size);
-                let block = read_lines(&path, at, end).unwrap();
-                // Every block starts at the start of a line.
-                let offset = whole.len();
-                assert!(block.is_empty() || offset == 0 || text[offset - 1] == b'\n');
-                whole.extend(block);
-                at = end;
+        for window in [1, 9, 100, 1 << 20] {
+            let (block, bytes) = merge_file_by(&path, (0, size), None, None, window).unwrap();
+            assert_eq!(
+                format!("{block:?}"),
+                format!("{whole:?}"),
+                "window {window}"
+            );
+            assert_eq!(bytes, text.len());
+            for blocks in 2..=7 {
+                let bounds: Vec<u64> = (0..=blocks).map(|n| size * n / blocks).collect();
+                let (mut lines_seen, mut bytes_seen, mut bad) = (0, 0, Vec::new());
+                for cut in bounds.windows(2) {
+                    let (block, bytes) =
+                        merge_file_by(&path, (cut[0], cut[1]), None, None, window).unwrap();
+                    // Each block starts at the start of a line, and holds its lines.
+                    let at = bytes_seen;
+                    assert!(at == 0 || text.as_bytes()[at - 1] == b'\n', "{cut:?}");
+                    let held = text[at..at + bytes].split_terminator('\n').count() as u64;
+                    assert_eq!(block.lines, held, "{cut:?}");
+                    bad.extend(
+                        block
+                            .bad
+                            .iter()
+                            .map(|r| (lines_seen + r.line, r.raw.clone())),
+                    );
+                    lines_seen += block.lines;
+                    bytes_seen += bytes;
+                }
+                assert_eq!((lines_seen, bytes_seen), (whole.lines, text.len()));
+                assert_eq!(
+                    bad,
+                    [(2, b"not json".to_vec())],
+                    "{blocks} blocks of {window}"
+                );
             }
-            assert_eq!(whole, text, "blocks of {step}");
         }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

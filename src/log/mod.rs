@@ -62,7 +62,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 
 use crate::model::Completion;
-pub use block::{combine_pieces, read_lines, BlockBadRecord, MergedBlock, Piece};
+pub use block::{combine_pieces, merge_file, BlockBadRecord, MergedBlock, Piece};
 pub use pointer::Pointer;
 pub use stats::{ModelStats, Stats};
 

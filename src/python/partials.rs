@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::log::{
-    combine_pieces, read_lines, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer,
+    combine_pieces, merge_file, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer,
 };
 use crate::merge::{PartialAccumulator, PartialError};
 
@@ -197,10 +197,7 @@ pub fn partial_block_file(
 ) -> PyResult<PartialBlock> {
     let key_at = pointer(key)?;
     let chunk_at = pointer(chunk)?;
-    let (block, weight) = py.detach(|| {
-        read_lines(&path, start, end)
-            .map(|data| (MergedBlock::merge(&data, key_at, chunk_at), data.len()))
-    })?;
+    let (block, weight) = py.detach(|| merge_file(&path, (start, end), key_at, chunk_at))?;
     Ok(PartialBlock::new(block, weight))
 }
 
