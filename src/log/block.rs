@@ -201,9 +201,8 @@ impl MergedBlock {
                 travelling.push(stream);
             }
         }
-        whole.sort_by_key(|(_, line)| *line);
         travelling.sort_by_key(|p| p.first_line);
-        (whole, travelling)
+        (by_first_line(whole), travelling)
     }
 
     /// Every key of the block with the line of its first record, in that order.
@@ -314,6 +313,18 @@ impl Piece {
         self.ended = ends_stream(&self.state, usage_only);
         usage_only
     }
+}
+
+/// The streams in order of their first line, moved once: sorting them in place moved
+/// each large state a dozen times, a fifth of the time of a split.
+fn by_first_line(streams: Vec<(PartialAccumulator, u64)>) -> Vec<(PartialAccumulator, u64)> {
+    let mut order: Vec<(u64, usize)> = streams.iter().map(|(_, line)| *line).zip(0..).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<_>> = streams.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(_, at)| slots[at].take())
+        .collect()
 }
 
 /// The single-machine engine's end rule: a stream ends at a usage-only chunk once every
