@@ -7,8 +7,10 @@ The log is benches/log.py's (generated once, cached in benches/data/). Side by s
 * single machine: ``merge_log`` consumed to the end (2 threads), and ``merge_log_arrow``
   (the same rows as the Dask DataFrame, as one Arrow table);
 * Dask (``chatchunk.dask.merge_logs``) on a ``distributed.LocalCluster`` of 1 and of 2 worker
-  processes (1 thread each): the whole DataFrame computed back to this process, and
-  ``len()`` (rows left on the workers, as a pipeline writing Parquet would).
+  processes (1 thread each): the whole DataFrame computed back to this process, ``len()``
+  (rows left on the workers), and ``to_parquet`` from the workers, against one machine's
+  ``merge_log_arrow`` written with ``pyarrow.parquet.write_table`` (the same Parquet, the
+  pipeline the log use case runs).
 
 Each cluster is measured as a long-lived cluster runs: started, then warmed up by merging
 the whole log once under another name (its workers import chatchunk, pandas and pyarrow,
@@ -27,6 +29,7 @@ import argparse
 import importlib.util
 import itertools
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -71,6 +74,7 @@ def main() -> None:
 
     import dask.dataframe  # noqa: F401  (imported before the clock starts)
     import distributed
+    import pyarrow.parquet as pq
     from chatchunk import merge_log, merge_log_arrow
     from chatchunk.dask import merge_logs
 
@@ -90,9 +94,17 @@ def main() -> None:
         f"single machine, merge_log (2 threads):       {single:6.2f} s  {size / single:6.0f} MB/s"
         f"  ({streams} streams)"
     )
+    out = Path(tempfile.mkdtemp(prefix="chatchunk-dask-scale-"))
+    parquet, _ = best(
+        lambda: pq.write_table(merge_log_arrow(str(path), threads=2), out / "single.parquet"),
+        args.repeat,
+    )
     print(
         f"single machine, merge_log_arrow (2 threads): {arrow:6.2f} s  {size / arrow:6.0f} MB/s"
         f"  ({table.num_rows} rows)"
+    )
+    print(
+        f"single machine, merge_log_arrow + write_table: {parquet:4.2f} s  {size / parquet:6.0f} MB/s"
     )
     blocksize = args.blocksize << 20
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,16 +129,31 @@ def main() -> None:
                 client.run(warm_up)
                 merge_logs(fresh_name(), blocksize=blocksize).compute()
                 time.sleep(1)
-                for how in ("compute", "len"):
+                for how in ("compute", "len", "parquet"):
                     runs = []
-                    for _ in range(args.repeat):
+                    for n in range(args.repeat):
                         name = fresh_name()
                         t = time.perf_counter()
                         ddf = merge_logs(name, blocksize=blocksize)
-                        rows = len(ddf.compute()) if how == "compute" else len(ddf)
+                        if how == "compute":
+                            rows = len(ddf.compute())
+                        elif how == "len":
+                            rows = len(ddf)
+                        else:
+                            written = out / f"dask-{workers}-{n}"
+                            ddf.to_parquet(written, write_index=False)
                         runs.append(time.perf_counter() - t)
+                        if how == "parquet":
+                            rows = pq.read_table(written).num_rows
                         assert rows == table.num_rows, (rows, table.num_rows)
                     took, median = min(runs), statistics.median(runs)
+                    if how == "parquet":
+                        print(
+                            f"dask, {workers} worker(s), to_parquet        : {took:6.2f} s"
+                            f"  {size / took:6.0f} MB/s  {took / parquet:4.2f}x merge_log_arrow"
+                            f" + write_table  (median {median:5.2f} s, {median / parquet:4.2f}x)"
+                        )
+                        continue
                     label = "compute() to client" if how == "compute" else "len() on workers   "
                     print(
                         f"dask, {workers} worker(s), {label}: {took:6.2f} s"
@@ -135,6 +162,7 @@ def main() -> None:
                         f"  (median {median:5.2f} s, {median / single:4.2f}x)"
                     )
         print(f"({ddf.npartitions} partitions, blocksize {args.blocksize} MiB)")
+    shutil.rmtree(out)
 
 
 if __name__ == "__main__":
