@@ -52,8 +52,8 @@ pub struct ChunkTemplate {
 }
 
 impl ChunkTemplate {
-    /// A template of `chunk`, just parsed from `data`, if it is worth keeping: it has holes
-    /// and every string hole was borrowed from `data` (had no escapes).
+    /// A template of `chunk`, just parsed from `data`, if it is worth keeping: it has holes,
+    /// and each can be found in `data`.
     pub fn record(data: &[u8], chunk: Chunk<'_>) -> Option<Self> {
         if data.len() > MAX_TEMPLATE_BYTES {
             return None;

@@ -387,9 +387,10 @@ impl StreamLayout {
     /// Learns the layout of `chunk`, just parsed in full from `text`, unless it is a finish
     /// or a usage report: on the benchmark log no template of those was used again (and 55%
     /// of the others were). It takes the place of the least recently used layout; a chunk
-    /// that makes no template (an escaped fragment) leaves the others in place. Callers do
-    /// not learn a stream's first chunk either: its role usually makes it one of a kind, and
-    /// where every chunk repeats the role, learning the second costs one parse a stream.
+    /// that makes no template (holes that cannot be told apart) leaves the others in place.
+    /// Callers do not learn a stream's first chunk either: its role usually makes it one of
+    /// a kind, and where every chunk repeats the role, learning the second costs one parse
+    /// a stream.
     pub fn learn(&mut self, text: &[u8], chunk: Chunk<'_>) {
         if one_of_a_kind(&chunk) {
             return;
