@@ -139,12 +139,17 @@ impl Reader {
     }
 
     /// An empty buffer of at least `capacity` bytes, recycled from a block when one is free:
-    /// no page faults or zeroing of fresh memory for every block.
+    /// no page faults or zeroing of fresh memory for every block. New buffers get room for
+    /// the start of a line carried over from the block before; a recycled one too small is
+    /// dropped, not grown (growing copies its old bytes, a block's worth, for nothing).
     fn buffer(&self, capacity: usize) -> Vec<u8> {
-        let mut buf = self.pool.try_recv().unwrap_or_default();
-        buf.clear();
-        buf.reserve(capacity);
-        buf
+        match self.pool.try_recv() {
+            Ok(mut buf) if buf.capacity() >= capacity => {
+                buf.clear();
+                buf
+            }
+            _ => Vec::with_capacity(capacity + capacity / 8),
+        }
     }
 
     /// Sends a block to every merging thread; false when the pipeline is shutting down.
