@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::layout::LogProbsLayout;
 use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text};
-use crate::parse::{self, LogProbsSpans, Reader, Refill};
+use crate::parse::{self, skip_space, string_end, LogProbsSpans, Reader, Refill};
 
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
@@ -217,7 +217,7 @@ fn escaped_span(data: &[u8], chunk: &Chunk<'_>, holes: &[Hole], n: usize) -> Opt
         }
         let value = skip_space(data, after_key + 1);
         if data.get(value) == Some(&b'"') {
-            found.push(value..string_end(data, value + 1)?);
+            found.push(value..string_end(data, value)?);
         }
     }
     if found.len() != same_key.len() {
@@ -237,24 +237,6 @@ fn key_of<'c>(chunk: &'c Chunk<'_>, hole: Hole) -> Option<&'c str> {
         Hole::Extra(e) => chunk.extra.0.get(e)?.0.as_str(),
         Hole::LogProbs(_) | Hole::Usage => return None,
     })
-}
-
-fn skip_space(data: &[u8], mut at: usize) -> usize {
-    while data.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
-        at += 1;
-    }
-    at
-}
-
-/// Just past the quote that closes the string whose text starts at `at`.
-fn string_end(data: &[u8], mut at: usize) -> Option<usize> {
-    loop {
-        at += memchr::memchr2(b'"', b'\\', data.get(at..)?)?;
-        if data[at] == b'"' {
-            return Some(at + 1);
-        }
-        at += 2;
-    }
 }
 
 fn put(slot: &mut Text<'static>, value: &str) {

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use crate::parse::{skip_space, string_end};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pointer {
     text: String,
@@ -72,13 +74,13 @@ impl Pointer {
     /// Errors when the text around it is not well-formed JSON.
     pub fn locate(&self, doc: &[u8]) -> Result<Option<(usize, usize)>, String> {
         // The whole document first: a truncated record is bad even if its chunk is whole.
-        check_end(doc, skip_value(doc, skip_ws(doc, 0))?)?;
+        check_end(doc, skip_value(doc, skip_space(doc, 0))?)?;
         self.find(doc)
     }
 
     /// [`locate`](Self::locate) without checking the text after the value found.
     pub fn find(&self, doc: &[u8]) -> Result<Option<(usize, usize)>, String> {
-        let mut pos = skip_ws(doc, 0);
+        let mut pos = skip_space(doc, 0);
         let mut found = true;
         for token in &self.tokens {
             match doc.get(pos) {
@@ -163,7 +165,7 @@ pub fn trailing_id(doc: &[u8]) -> Option<(usize, usize)> {
             }
             b'{' | b'[' => depth += 1,
             b'}' | b']' if depth == 0 => {
-                return (skip_ws(doc, i + 1) == doc.len()).then_some((start, end));
+                return (skip_space(doc, i + 1) == doc.len()).then_some((start, end));
             }
             b'}' | b']' => depth -= 1,
             _ => {}
@@ -174,18 +176,11 @@ pub fn trailing_id(doc: &[u8]) -> Option<(usize, usize)> {
 }
 
 fn check_end(doc: &[u8], end: usize) -> Result<(), String> {
-    let rest = skip_ws(doc, end);
+    let rest = skip_space(doc, end);
     if rest < doc.len() {
         return Err(format!("trailing characters at byte {}", rest + 1));
     }
     Ok(())
-}
-
-fn skip_ws(doc: &[u8], mut pos: usize) -> usize {
-    while pos < doc.len() && matches!(doc[pos], b' ' | b'\t' | b'\n' | b'\r') {
-        pos += 1;
-    }
-    pos
 }
 
 fn truncated() -> String {
@@ -194,20 +189,7 @@ fn truncated() -> String {
 
 /// End of the string starting at `pos` (a quote), just past its closing quote.
 fn skip_string(doc: &[u8], pos: usize) -> Result<usize, String> {
-    let mut i = pos + 1;
-    loop {
-        match memchr::memchr2(b'"', b'\\', &doc[i.min(doc.len())..]) {
-            None => return Err(truncated()),
-            Some(k) => {
-                i += k;
-                if doc[i] == b'\\' {
-                    i += 2;
-                } else {
-                    return Ok(i + 1);
-                }
-            }
-        }
-    }
+    string_end(doc, pos).ok_or_else(truncated)
 }
 
 /// End of the value starting at `pos`.
@@ -257,7 +239,7 @@ fn skip_value(doc: &[u8], pos: usize) -> Result<usize, String> {
 }
 
 fn expect(doc: &[u8], pos: usize, what: u8) -> Result<usize, String> {
-    let pos = skip_ws(doc, pos);
+    let pos = skip_space(doc, pos);
     match doc.get(pos) {
         Some(&b) if b == what => Ok(pos + 1),
         None => Err(truncated()),
@@ -267,12 +249,12 @@ fn expect(doc: &[u8], pos: usize, what: u8) -> Result<usize, String> {
 
 /// Start of the value of `key` in the object at `pos`.
 fn find_key(doc: &[u8], pos: usize, key: &str) -> Result<Option<usize>, String> {
-    let mut i = skip_ws(doc, pos + 1);
+    let mut i = skip_space(doc, pos + 1);
     if doc.get(i) == Some(&b'}') {
         return Ok(None);
     }
     loop {
-        i = skip_ws(doc, i);
+        i = skip_space(doc, i);
         if doc.get(i) != Some(&b'"') {
             return Err(if i >= doc.len() {
                 truncated()
@@ -282,11 +264,11 @@ fn find_key(doc: &[u8], pos: usize, key: &str) -> Result<Option<usize>, String> 
         }
         let end = skip_string(doc, i)?;
         let matches = key_text(&doc[i..end]).is_ok_and(|k| k == key);
-        i = skip_ws(doc, expect(doc, end, b':')?);
+        i = skip_space(doc, expect(doc, end, b':')?);
         if matches {
             return Ok(Some(i));
         }
-        i = skip_ws(doc, skip_value(doc, i)?);
+        i = skip_space(doc, skip_value(doc, i)?);
         match doc.get(i) {
             Some(b',') => i += 1,
             Some(b'}') => return Ok(None),
@@ -298,16 +280,16 @@ fn find_key(doc: &[u8], pos: usize, key: &str) -> Result<Option<usize>, String> 
 
 /// Start of item `index` of the array at `pos`.
 fn find_index(doc: &[u8], pos: usize, index: usize) -> Result<Option<usize>, String> {
-    let mut i = skip_ws(doc, pos + 1);
+    let mut i = skip_space(doc, pos + 1);
     if doc.get(i) == Some(&b']') {
         return Ok(None);
     }
     for n in 0.. {
-        i = skip_ws(doc, i);
+        i = skip_space(doc, i);
         if n == index {
             return Ok(Some(i));
         }
-        i = skip_ws(doc, skip_value(doc, i)?);
+        i = skip_space(doc, skip_value(doc, i)?);
         match doc.get(i) {
             Some(b',') => i += 1,
             Some(b']') => return Ok(None),

@@ -9,6 +9,7 @@
 mod fast;
 mod reader;
 mod refill;
+mod scan;
 mod spans;
 
 use serde::Deserialize;
@@ -19,6 +20,7 @@ use crate::model::StrictnessGuard;
 pub use fast::FastParse;
 pub use reader::{Reader, Reject, Result as FastResult};
 pub use refill::Refill;
+pub use scan::{skip_space, string_end};
 pub use spans::{logprobs_spans, LogProbsSpans};
 
 /// Parses one JSON document into `T`, borrowing strings from `input` where possible.
