@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 use crate::merge::Accumulator;
@@ -257,19 +258,17 @@ impl Shard {
                 Item::Chunk { key, chunk } => {
                     out.chunks += 1;
                     let hash = hash.unwrap_or_else(|| options.hash(&key));
-                    let first = self.open.find(hash, |(k, _)| k == &key).is_none();
-                    if first {
-                        let open = Open::new(source, abs, record_no);
-                        self.open.insert_unique(
-                            hash,
-                            (key.clone().into_owned(), open),
-                            |(k, _)| options.hash(k),
-                        );
-                    }
-                    let (_, open) = self
+                    let entry = self
                         .open
-                        .find_mut(hash, |(k, _)| k == &key)
-                        .expect("just found or inserted");
+                        .entry(hash, |(k, _)| k == &key, |(k, _)| options.hash(k));
+                    let ((_, open), first) = match entry {
+                        Entry::Occupied(found) => (found.into_mut(), false),
+                        Entry::Vacant(vacant) => {
+                            let open = Open::new(source, abs, record_no);
+                            let stream = (key.clone().into_owned(), open);
+                            (vacant.insert(stream).into_mut(), true)
+                        }
+                    };
                     open.add(&chunk, record_no);
                     if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, hash, at, out);
