@@ -94,9 +94,9 @@ impl BlockMerger {
             let scanned = options.scan_key(text);
             if let Some(key) = scanned.as_deref().filter(|_| options.chunk.is_none()) {
                 if let Some((slot, layout)) = open.get_mut(key) {
-                    if let Some(chunk) = layout.fill(text) {
+                    if let Some((chunk, spans)) = layout.fill(text) {
                         let piece = &mut block.pieces[*slot];
-                        piece.state.add(&chunk);
+                        piece.state.add_with_spans(&chunk, spans, text);
                         if piece.end_with(usage_only(&chunk)) {
                             open.remove(key);
                         }

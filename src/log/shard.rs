@@ -127,6 +127,14 @@ impl Open {
         self.last_seen = record;
     }
 
+    /// Merges record `text` if it has one of the stream's last layouts; the chunk merged.
+    fn fill(&mut self, text: &[u8], record: u64) -> Option<Arc<Chunk<'static>>> {
+        let (chunk, spans) = self.layout.fill(text)?;
+        self.acc.add_with_spans(&chunk, spans, text);
+        self.last_seen = record;
+        Some(chunk)
+    }
+
     fn into_completion(self, options: &Options, key: String, complete: bool) -> LogCompletion {
         let n_chunks = self.acc.chunk_count();
         let mut completion = self.acc.into_completion();
@@ -241,9 +249,8 @@ impl Shard {
             let record_no = self.records + indexed.number + 1;
             if let Some((key, hash)) = scanned.as_ref().filter(|_| options.chunk.is_none()) {
                 if let Some((_, open)) = self.open.find_mut(*hash, |(k, _)| k == key) {
-                    if let Some(chunk) = open.layout.fill(text) {
+                    if let Some(chunk) = open.fill(text, record_no) {
                         out.chunks += 1;
-                        open.add(&chunk, record_no);
                         let ended = usage_only(&chunk) && open.acc.is_finished();
                         drop(chunk);
                         if ended {

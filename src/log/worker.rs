@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::errors::{ParseError, Position};
 use crate::model::{Chunk, Field};
-use crate::parse::parse;
+use crate::parse::{parse, LogProbsSpans};
 use crate::template::ChunkTemplate;
 
 use super::pointer::{key_text, trailing_id, Pointer};
@@ -360,6 +360,10 @@ fn one_of_a_kind(chunk: &Chunk<'_>) -> bool {
         })
 }
 
+/// Where the `logprobs` of a chunk read through a stream's layout are, by choice position
+/// (see `ChunkTemplate::fill_merging`).
+pub(super) type Spans = [(usize, Field<LogProbsSpans>)];
+
 /// The layouts of a stream's last chunks, to read its next chunk through.
 #[derive(Default)]
 pub(super) struct StreamLayout {
@@ -367,18 +371,22 @@ pub(super) struct StreamLayout {
     /// take turns between layouts that differ only in an index: on the benchmark log,
     /// keeping four instead of one turned 13% more of the lines into fills.
     templates: [Option<ChunkTemplate>; 4],
+    spans: Vec<(usize, Field<LogProbsSpans>)>,
 }
 
 impl StreamLayout {
     /// The chunk `text` parses to, if it has one of the stream's last layouts (only what
-    /// changed is read).
-    pub fn fill(&mut self, text: &[u8]) -> Option<Arc<Chunk<'static>>> {
+    /// changed is read), for merging with `Accumulator::add_with_spans(chunk, spans, text)`:
+    /// log probabilities are validated and located, not built (building them was a tenth
+    /// of the time on the benchmark log), so the chunk's own `logprobs` at the positions
+    /// in `spans` are stale and must not be read.
+    pub fn fill(&mut self, text: &[u8]) -> Option<(Arc<Chunk<'static>>, &Spans)> {
         for t in 0..self.templates.len() {
             let template = self.templates[t].as_mut()?;
-            if let Some(chunk) = template.fill(text) {
+            if let Some(chunk) = template.fill_merging(text, &mut self.spans) {
                 let chunk = Arc::clone(chunk);
                 self.templates[..=t].rotate_right(1);
-                return Some(chunk);
+                return Some((chunk, &self.spans));
             }
         }
         None

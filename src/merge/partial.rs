@@ -49,7 +49,7 @@ use crate::model::{
     Arguments, Chunk, Extra, Field, FunctionDelta, IntoOwned, JsonValue, Mode, Text, ToolCallDelta,
     With, CHUNK_OBJECT,
 };
-use crate::parse::parse;
+use crate::parse::{parse, LogProbsSpans};
 
 const MAGIC: &[u8; 4] = b"CCPS";
 /// The version of the byte format; bumped whenever the layout changes.
@@ -279,6 +279,17 @@ impl PartialAccumulator {
     #[inline]
     pub fn add(&mut self, chunk: &Chunk<'_>) {
         self.acc.add(chunk);
+        self.log.record(chunk);
+    }
+
+    /// See [`Accumulator::add_with_spans`].
+    pub fn add_with_spans(
+        &mut self,
+        chunk: &Chunk<'_>,
+        spans: &[(usize, Field<LogProbsSpans>)],
+        data: &[u8],
+    ) {
+        self.acc.add_with_spans(chunk, spans, data);
         self.log.record(chunk);
     }
 
