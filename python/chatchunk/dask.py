@@ -411,6 +411,7 @@ def merge_logs(
     """
     import dask
     import dask.dataframe as dd
+    from dask.highlevelgraph import HighLevelGraph
 
     if format not in ("auto", "jsonl", "sse"):
         raise ValueError(f"format must be 'auto', 'jsonl' or 'sse', not {format!r}")
@@ -495,4 +496,8 @@ def merge_logs(
     meta = arrow_schema().empty_table().to_pandas(types_mapper=pd.ArrowDtype)
     if not parts:
         return dd.from_pandas(meta, npartitions=1)
-    return dd.from_delayed(parts, meta=meta, verify_meta=False)
+    # The tasks' own results are the partitions: from_delayed would add two more tasks
+    # (hops through the scheduler) per partition.
+    graph = dict(HighLevelGraph.merge(*(part.dask for part in parts)))
+    keys = [part.key for part in parts]
+    return dd.from_graph(graph, meta, (None,) * (len(parts) + 1), keys, "merge-logs")
