@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::layout::LogProbsLayout;
 use crate::model::{Chunk, ChunkChoice, Delta, Field, IntoOwned, JsonValue, Text};
-use crate::parse::{self, skip_space, string_end, LogProbsSpans, Reader, Refill};
+use crate::parse::{self, skip_space, string_end, FastParse, LogProbsSpans, Reader, Refill};
 
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
@@ -33,6 +33,9 @@ enum Hole {
     Extra(usize),
     /// A choice's whole `logprobs` value: re-parsed, not just re-read.
     LogProbs(usize),
+    /// An unknown key of a choice's delta with an array or object value, re-parsed:
+    /// OpenRouter sends the reasoning text again inside `reasoning_details` on every chunk.
+    DeltaExtra(usize, usize),
     /// The whole `usage` value (vLLM reports it on every chunk, its counts growing).
     Usage,
 }
@@ -68,7 +71,7 @@ impl ChunkTemplate {
                     Some(span) => span,
                     None => escaped_span(data, &chunk, &holes, n)?,
                 },
-                None => span_at(data, &value_path(hole)?)?,
+                None => span_at(data, &value_path(&chunk, hole)?)?,
             };
             spans.push((span, hole));
         }
@@ -160,6 +163,11 @@ impl ChunkTemplate {
             let mut reader = Reader::at(data, at + literal.len());
             match *hole {
                 Hole::LogProbs(c) => logprobs(&mut self.chunk, c, &mut reader)?,
+                Hole::DeltaExtra(c, e) => {
+                    let sent = JsonValue::fast_parse(&mut reader).ok()?.into_owned();
+                    let choice = choice_mut(Arc::make_mut(&mut self.chunk), c)?;
+                    value(&mut choice.delta)?.extra.0.get_mut(e)?.1 = sent;
+                }
                 Hole::Usage => Arc::make_mut(&mut self.chunk)
                     .usage
                     .refill(&mut reader)
@@ -235,7 +243,7 @@ fn key_of<'c>(chunk: &'c Chunk<'_>, hole: Hole) -> Option<&'c str> {
         Hole::Reasoning(_) => "reasoning",
         Hole::ToolArguments(..) | Hole::FunctionArguments(_) => "arguments",
         Hole::Extra(e) => chunk.extra.0.get(e)?.0.as_str(),
-        Hole::LogProbs(_) | Hole::Usage => return None,
+        Hole::LogProbs(_) | Hole::DeltaExtra(..) | Hole::Usage => return None,
     })
 }
 
@@ -272,6 +280,11 @@ fn holes_of(chunk: &Chunk<'_>) -> Vec<Hole> {
             ),
         ];
         holes.extend(present.into_iter().filter(|(p, _)| *p).map(|(_, h)| h));
+        for (e, (_, value)) in delta.extra.0.iter().enumerate() {
+            if matches!(value, JsonValue::Array(_) | JsonValue::Object(_)) {
+                holes.push(Hole::DeltaExtra(c, e));
+            }
+        }
         // A null `logprobs` stays literal (the next chunk likely has null too).
         if choice.logprobs.get().is_some() {
             holes.push(Hole::LogProbs(c));
@@ -315,25 +328,34 @@ fn text_at<'c, 'a>(chunk: &'c Chunk<'a>, hole: Hole) -> Option<&'c Text<'a>> {
             JsonValue::Str(text) => Some(text),
             _ => None,
         },
-        Hole::LogProbs(_) | Hole::Usage => None,
+        Hole::LogProbs(_) | Hole::DeltaExtra(..) | Hole::Usage => None,
     }
 }
 
 /// A step of the way to a value: an object's key, or an array's position.
 #[derive(Debug, Clone, Copy)]
-enum Step {
-    Key(&'static str),
+enum Step<'k> {
+    Key(&'k str),
     At(usize),
 }
 
-/// The way to a hole that is a whole value (not a string re-read in place).
-fn value_path(hole: Hole) -> Option<Vec<Step>> {
+/// The way to a hole of `chunk` that is a whole value (not a string re-read in place).
+fn value_path<'c>(chunk: &'c Chunk<'_>, hole: Hole) -> Option<Vec<Step<'c>>> {
     match hole {
         Hole::LogProbs(c) => Some(vec![
             Step::Key("choices"),
             Step::At(c),
             Step::Key("logprobs"),
         ]),
+        Hole::DeltaExtra(c, e) => {
+            let delta = chunk.choices.get()?.get(c)?.delta.get()?;
+            Some(vec![
+                Step::Key("choices"),
+                Step::At(c),
+                Step::Key("delta"),
+                Step::Key(delta.extra.0.get(e)?.0.as_str()),
+            ])
+        }
         Hole::Usage => Some(vec![Step::Key("usage")]),
         _ => None,
     }
@@ -387,19 +409,17 @@ fn span_at(data: &[u8], path: &[Step]) -> Option<Range<usize>> {
 }
 
 fn choice_mut<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut ChunkChoice<'static>> {
-    match &mut chunk.choices {
-        Field::Value(choices) => choices.get_mut(c),
+    value(&mut chunk.choices)?.get_mut(c)
+}
+
+fn value<T>(field: &mut Field<T>) -> Option<&mut T> {
+    match field {
+        Field::Value(v) => Some(v),
         _ => None,
     }
 }
 
 fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut Text<'static>> {
-    fn value<T>(field: &mut Field<T>) -> Option<&mut T> {
-        match field {
-            Field::Value(v) => Some(v),
-            _ => None,
-        }
-    }
     fn delta<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut Delta<'static>> {
         let choice = value(&mut chunk.choices)?.get_mut(c)?;
         value(&mut choice.delta)
@@ -421,7 +441,7 @@ fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut 
             JsonValue::Str(text) => Some(text),
             _ => None,
         },
-        Hole::LogProbs(_) | Hole::Usage => None,
+        Hole::LogProbs(_) | Hole::DeltaExtra(..) | Hole::Usage => None,
     }
 }
 
@@ -557,6 +577,32 @@ mod tests {
                 "{ambiguous}"
             );
         }
+    }
+
+    #[test]
+    fn structured_unknown_fields_of_a_delta_are_holes() {
+        let first = r#"{"id":"c","choices":[{"index":0,"delta":{"reasoning":"a","reasoning_details":[{"type":"reasoning.text","text":"a","index":0}],"x":1},"finish_reason":null}]}"#;
+        let mut template = ChunkTemplate::record(first.as_bytes(), parsed(first)).unwrap();
+        for next in [
+            first.replace("\"a\"", "\"b\\n\""),
+            first.replace(r#"[{"type":"reasoning.text","text":"a","index":0}]"#, "[]"),
+            first.replace(
+                r#"[{"type":"reasoning.text","text":"a","index":0}]"#,
+                r#"{"k":[1,2.5,null]}"#,
+            ),
+        ] {
+            let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
+            assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
+        }
+        // Scalars stay literal; a broken value is the parser's to report.
+        for other in [
+            first.replace(r#""x":1"#, r#""x":2"#),
+            first.replace(r#""text":"a","#, r#""text":"a,"#),
+        ] {
+            assert!(template.fill(other.as_bytes()).is_none(), "{other}");
+        }
+        let twice = first.replace(r#""x":1"#, r#""reasoning_details":[]"#);
+        assert!(ChunkTemplate::record(twice.as_bytes(), parsed(&twice)).is_none());
     }
 
     #[test]
