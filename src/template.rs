@@ -173,9 +173,9 @@ impl ChunkTemplate {
                     .refill(&mut reader)
                     .ok()?,
                 hole => {
-                    let text = reader.string().ok()?;
-                    let chunk = Arc::make_mut(&mut self.chunk);
-                    put(text_at_mut(chunk, hole)?, text.as_str());
+                    // Read over the last chunk's value: no allocation, no second copy.
+                    let slot = text_at_mut(Arc::make_mut(&mut self.chunk), hole)?;
+                    reader.string_into(slot.0.to_mut()).ok()?;
                 }
             }
             at = reader.position();
@@ -245,16 +245,6 @@ fn key_of<'c>(chunk: &'c Chunk<'_>, hole: Hole) -> Option<&'c str> {
         Hole::Extra(e) => chunk.extra.0.get(e)?.0.as_str(),
         Hole::LogProbs(_) | Hole::DeltaExtra(..) | Hole::Usage => return None,
     })
-}
-
-fn put(slot: &mut Text<'static>, value: &str) {
-    match &mut slot.0 {
-        Cow::Owned(s) => {
-            s.clear();
-            s.push_str(value);
-        }
-        Cow::Borrowed(_) => *slot = Text::from(value.to_owned()),
-    }
 }
 
 fn holes_of(chunk: &Chunk<'_>) -> Vec<Hole> {

@@ -115,6 +115,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `string`, written over `out`: its allocation is reused, and escapes are decoded
+    /// straight into it.
+    pub fn string_into(&mut self, out: &mut String) -> Result<()> {
+        self.eat(b'"')?;
+        out.clear();
+        loop {
+            out.push_str(self.plain_run()?);
+            match self.input[self.pos - 1] {
+                b'"' => return Ok(()),
+                b'\\' => self.escape(out)?,
+                _ => return Err(Reject), // a control character
+            }
+        }
+    }
+
     /// `string` when only validity matters: a string without escapes is checked in place.
     #[inline]
     pub fn skip_string(&mut self) -> Result<()> {
@@ -668,6 +683,28 @@ mod tests {
             b"\"a\\n\xe9\"",
         ] {
             assert_eq!(Reader::new(bad).string(), Err(Reject), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn strings_read_into_a_buffer_are_what_reading_them_gives() {
+        let mut out = String::from("stale text, longer than any below");
+        for text in [
+            &b"\"plain\""[..],
+            b"\"\"",
+            b"\"a\\\"b\\u00e9\\ud83d\\ude00\\n\"",
+            b"\"\\\\\"",
+            b"\"caf\xc3\xa9\"",
+            b"\"\\ud800\"",
+            b"\"a\x01\"",
+            b"\"open",
+            b"\"\xff\"",
+            b"\"a\\q\"",
+        ] {
+            let read = Reader::new(text).string().map(|t| t.as_str().to_owned());
+            let mut r = Reader::new(text);
+            let into = r.string_into(&mut out).map(|()| out.clone());
+            assert_eq!(into, read, "{text:?}");
         }
     }
 
