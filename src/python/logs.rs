@@ -244,7 +244,7 @@ impl LogIterator {
         if items.is_empty() {
             return Ok(None);
         }
-        super::arrow_columns::columns(py, &self.sources, &items).map(Some)
+        super::arrow_columns::columns(py, &self.sources, items).map(Some)
     }
 
     /// `(bytes_read, streams, lines)` so far.

@@ -149,7 +149,7 @@ impl PartialBlock {
             let pieces: Vec<PieceTuple> = travelling.into_iter().map(piece_tuple).collect();
             (rows, pieces)
         });
-        let columns = super::arrow_columns::columns(py, &[source], &rows)?;
+        let columns = super::arrow_columns::columns(py, &[source], rows)?;
         Ok((columns, pieces))
     }
 
@@ -278,5 +278,5 @@ pub fn partial_rows<'py>(
             Ok(items)
         })
         .map_err(partial_error)?;
-    super::arrow_columns::columns(py, &sources, &items)
+    super::arrow_columns::columns(py, &sources, items)
 }
