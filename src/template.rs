@@ -20,7 +20,7 @@ use crate::parse::{self, skip_space, string_end, FastParse, LogProbsSpans, Reade
 /// Larger chunks are rare and not worth keeping a copy of.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 
-/// Where a varying string sits in a chunk.
+/// Where a varying value sits in a chunk: a string re-read in place, or a whole value re-parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hole {
     Content(usize),

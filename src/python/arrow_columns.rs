@@ -192,7 +192,8 @@ pub(crate) fn columns<'py>(
     items: Vec<LogCompletion>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let built = columns_of(py, sources, &items);
-    std::thread::spawn(move || drop(items));
+    // If no thread can be started, the closure and the items with it are dropped here.
+    let _ = std::thread::Builder::new().spawn(move || drop(items));
     built
 }
 
