@@ -100,7 +100,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, borrowed when it has no escapes.
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<Text<'a>> {
         self.eat(b'"')?;
         let head = self.plain_run()?;
@@ -163,6 +163,8 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of a string after its first backslash (already consumed).
+    #[cold]
+    #[inline(never)]
     fn escaped_tail(&mut self, mut out: String) -> Result<String> {
         loop {
             self.escape(&mut out)?;
