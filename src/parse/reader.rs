@@ -109,7 +109,8 @@ impl<'a> Reader<'a> {
             b'\\' => {
                 let mut owned = String::with_capacity(head.len() + 16);
                 owned.push_str(head);
-                self.escaped_tail(owned).map(|s| Text(Cow::Owned(s)))
+                self.escaped_into(&mut owned)
+                    .map(|()| Text(Cow::Owned(owned)))
             }
             _ => Err(Reject), // a control character
         }
@@ -117,16 +118,15 @@ impl<'a> Reader<'a> {
 
     /// `string`, written over `out`: its allocation is reused, and escapes are decoded
     /// straight into it.
+    #[inline(always)]
     pub fn string_into(&mut self, out: &mut String) -> Result<()> {
         self.eat(b'"')?;
         out.clear();
-        loop {
-            out.push_str(self.plain_run()?);
-            match self.input[self.pos - 1] {
-                b'"' => return Ok(()),
-                b'\\' => self.escape(out)?,
-                _ => return Err(Reject), // a control character
-            }
+        out.push_str(self.plain_run()?);
+        match self.input[self.pos - 1] {
+            b'"' => Ok(()),
+            b'\\' => self.escaped_into(out),
+            _ => Err(Reject), // a control character
         }
     }
 
@@ -162,15 +162,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The rest of a string after its first backslash (already consumed).
+    /// The rest of a string after a backslash (already consumed), decoded onto `out`.
     #[cold]
     #[inline(never)]
-    fn escaped_tail(&mut self, mut out: String) -> Result<String> {
+    fn escaped_into(&mut self, out: &mut String) -> Result<()> {
         loop {
-            self.escape(&mut out)?;
+            self.escape(out)?;
             out.push_str(self.plain_run()?);
             match self.input[self.pos - 1] {
-                b'"' => return Ok(out),
+                b'"' => return Ok(()),
                 b'\\' => {}
                 _ => return Err(Reject),
             }
