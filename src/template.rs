@@ -165,8 +165,11 @@ impl ChunkTemplate {
                 Hole::LogProbs(c) => logprobs(&mut self.chunk, c, &mut reader)?,
                 Hole::DeltaExtra(c, e) => {
                     let sent = JsonValue::fast_parse(&mut reader).ok()?.into_owned();
-                    let choice = choice_mut(Arc::make_mut(&mut self.chunk), c)?;
-                    value(&mut choice.delta)?.extra.0.get_mut(e)?.1 = sent;
+                    delta_mut(Arc::make_mut(&mut self.chunk), c)?
+                        .extra
+                        .0
+                        .get_mut(e)?
+                        .1 = sent;
                 }
                 Hole::Usage => Arc::make_mut(&mut self.chunk)
                     .usage
@@ -409,22 +412,22 @@ fn value<T>(field: &mut Field<T>) -> Option<&mut T> {
     }
 }
 
+fn delta_mut<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut Delta<'static>> {
+    value(&mut choice_mut(chunk, c)?.delta)
+}
+
 fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut Text<'static>> {
-    fn delta<'c>(chunk: &'c mut Chunk<'static>, c: usize) -> Option<&'c mut Delta<'static>> {
-        let choice = value(&mut chunk.choices)?.get_mut(c)?;
-        value(&mut choice.delta)
-    }
     match hole {
-        Hole::Content(c) => value(&mut delta(chunk, c)?.content),
-        Hole::Refusal(c) => value(&mut delta(chunk, c)?.refusal),
-        Hole::ReasoningContent(c) => value(&mut delta(chunk, c)?.reasoning_content),
-        Hole::Reasoning(c) => value(&mut delta(chunk, c)?.reasoning),
+        Hole::Content(c) => value(&mut delta_mut(chunk, c)?.content),
+        Hole::Refusal(c) => value(&mut delta_mut(chunk, c)?.refusal),
+        Hole::ReasoningContent(c) => value(&mut delta_mut(chunk, c)?.reasoning_content),
+        Hole::Reasoning(c) => value(&mut delta_mut(chunk, c)?.reasoning),
         Hole::FunctionArguments(c) => {
-            let function = value(&mut delta(chunk, c)?.function_call)?;
+            let function = value(&mut delta_mut(chunk, c)?.function_call)?;
             Some(&mut value(&mut function.arguments)?.text)
         }
         Hole::ToolArguments(c, t) => {
-            let call = value(&mut delta(chunk, c)?.tool_calls)?.get_mut(t)?;
+            let call = value(&mut delta_mut(chunk, c)?.tool_calls)?.get_mut(t)?;
             Some(&mut value(&mut value(&mut call.function)?.arguments)?.text)
         }
         Hole::Extra(e) => match &mut chunk.extra.0.get_mut(e)?.1 {
