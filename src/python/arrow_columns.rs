@@ -183,17 +183,20 @@ fn count(value: Option<&u64>) -> Option<i64> {
 }
 
 /// The Arrow columns of `items`: one row per (stream, choice), one row with a null
-/// `choice_index` for a stream without choices. `items` are freed on another thread once
-/// copied: freeing the merged streams of a Dask block took a fifth of its split, on the
-/// path every later task waits on.
+/// `choice_index` for a stream without choices. A large batch of `items` is freed on
+/// another thread once copied: freeing the merged streams of a Dask block took a fifth of
+/// its split, on the path every later task waits on. A small one costs less to free here
+/// than a thread costs to start.
 pub(crate) fn columns<'py>(
     py: Python<'py>,
     sources: &[String],
     items: Vec<LogCompletion>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let built = columns_of(py, sources, &items);
-    // If no thread can be started, the closure and the items with it are dropped here.
-    let _ = std::thread::Builder::new().spawn(move || drop(items));
+    if items.len() >= 1024 {
+        // If no thread can be started, the closure and the items with it are dropped here.
+        let _ = std::thread::Builder::new().spawn(move || drop(items));
+    }
     built
 }
 
