@@ -240,7 +240,11 @@ impl Shard {
 
     fn jsonl(&mut self, source: usize, data: &[u8], index: &BlockIndex, out: &mut ShardOut) {
         let options = Arc::clone(&self.options);
-        for indexed in &index.shards[self.index] {
+        let records = &index.shards[self.index];
+        for (i, indexed) in records.iter().enumerate() {
+            if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
+                prefetch(&data[ahead.line.clone()]);
+            }
             let raw = &data[indexed.line.clone()];
             let text = &data[indexed.line.start..indexed.text_end];
             let at = indexed.at;
@@ -385,4 +389,24 @@ impl Shard {
             );
         }
     }
+}
+
+/// How many records ahead a merging thread asks for the bytes of the one it will read.
+/// Its records are every `threads`-th line or so of a block the reading thread indexed a
+/// moment ago, from the shared cache; asking early hides the wait (5% of the time).
+const PREFETCH_AHEAD: usize = 2;
+
+/// Asks the CPU to bring the start of `bytes` into its cache, where that is supported.
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // Lines longer than this are read in order, and the hardware follows them itself.
+        for at in (0..bytes.len().min(512)).step_by(64) {
+            // SAFETY: a hint with an address inside `bytes`; it reads nothing.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().add(at).cast()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
