@@ -352,6 +352,7 @@ fn handle(
     merging: Option<&mut Vec<(usize, Field<LogProbsSpans>)>>,
     on_chunk: &mut impl FnMut(&Filled<'_>),
 ) -> Result<bool, StreamError> {
+    let merging_only = merging.is_some();
     if let (None, Some(template)) = (&event.event, template.as_mut()) {
         // A chunk laid out like the last one (no error can be among them: an error chunk
         // never becomes a template, and a template only takes chunks of its own layout).
@@ -392,7 +393,11 @@ fn handle(
                 spans: &[],
                 data: &event.data,
             });
-            *template = ChunkTemplate::record(&event.data, chunk);
+            *template = if merging_only {
+                ChunkTemplate::record_for_merging(&event.data, chunk)
+            } else {
+                ChunkTemplate::record(&event.data, chunk)
+            };
             Ok(true)
         }
         Err(e) => match server_error_object(trimmed) {

@@ -52,12 +52,29 @@ pub struct ChunkTemplate {
     /// The layout of the last `logprobs` value validated for each choice position, for
     /// `fill_merging`.
     layouts: Vec<(usize, LogProbsLayout)>,
+    /// Made by `record_for_merging`: `chunk` lacks the fields merging takes only once, so
+    /// only `fill_merging` may fill it.
+    for_merging: bool,
 }
 
 impl ChunkTemplate {
     /// A template of `chunk`, just parsed from `data`, if it is worth keeping: it has holes,
     /// and each can be found in `data`.
     pub fn record(data: &[u8], chunk: Chunk<'_>) -> Option<Self> {
+        Self::build(data, chunk, false)
+    }
+
+    /// `record` for a caller that only ever calls `fill_merging`, and has merged `chunk`
+    /// itself: the chunk kept lacks the fields that a merge takes from a stream's first
+    /// chunk that has them (`id`, `model`, `created`, `system_fingerprint`, `service_tier`)
+    /// and `object`, which it ignores. A chunk of this layout has the very same values, so
+    /// merging them again would change nothing; not owning them saves most of the strings
+    /// a template copies (and frees).
+    pub fn record_for_merging(data: &[u8], chunk: Chunk<'_>) -> Option<Self> {
+        Self::build(data, chunk, true)
+    }
+
+    fn build(data: &[u8], mut chunk: Chunk<'_>, for_merging: bool) -> Option<Self> {
         if data.len() > MAX_TEMPLATE_BYTES {
             return None;
         }
@@ -87,6 +104,14 @@ impl ChunkTemplate {
             at = span.end;
         }
         literals.push(at..data.len());
+        if for_merging {
+            chunk.id = Field::Absent;
+            chunk.object = Field::Absent;
+            chunk.created = Field::Absent;
+            chunk.model = Field::Absent;
+            chunk.system_fingerprint = Field::Absent;
+            chunk.service_tier = Field::Absent;
+        }
         Some(ChunkTemplate {
             bytes: data.to_vec(),
             literals,
@@ -94,6 +119,7 @@ impl ChunkTemplate {
             // Moved, not cloned: its vectors are reused as they are.
             chunk: Arc::new(chunk.into_owned()),
             layouts: Vec::new(),
+            for_merging,
         })
     }
 
@@ -102,7 +128,16 @@ impl ChunkTemplate {
     /// Holes are written as they are read. A chunk that turns out not to fit leaves some of
     /// them changed, which is harmless (every fill writes every hole), but then may have
     /// copied a chunk someone holds for nothing: rare, as layouts differ early or not at all.
+    /// None for a template made by `record_for_merging`.
     pub fn fill(&mut self, data: &[u8]) -> Option<&Arc<Chunk<'static>>> {
+        if self.for_merging {
+            return None;
+        }
+        self.fill_built(data)
+    }
+
+    /// `fill`, whatever the template was made for.
+    fn fill_built(&mut self, data: &[u8]) -> Option<&Arc<Chunk<'static>>> {
         self.fill_holes(data, |chunk, c, reader| {
             // Over the last chunk's value: its strings and vectors are reused.
             let chunk = Arc::make_mut(chunk);
@@ -121,7 +156,7 @@ impl ChunkTemplate {
         spans.clear();
         // Without log probabilities, the plain fill does the same with less bookkeeping.
         if !self.holes.iter().any(|h| matches!(h, Hole::LogProbs(_))) {
-            return self.fill(data);
+            return self.fill_built(data);
         }
         let mut layouts = std::mem::take(&mut self.layouts);
         let filled = self
@@ -441,6 +476,7 @@ fn text_at_mut<'c>(chunk: &'c mut Chunk<'static>, hole: Hole) -> Option<&'c mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merge::Accumulator;
     use crate::parse::parse;
 
     fn parsed(data: &str) -> Chunk<'_> {
@@ -462,6 +498,23 @@ mod tests {
             let filled = template.fill(next.as_bytes()).map(|c| (**c).clone());
             assert_eq!(filled, Some(parsed(&next).into_owned()), "{next}");
         }
+    }
+
+    #[test]
+    fn a_template_for_merging_merges_as_the_parsed_chunks_do_and_fills_nothing_else() {
+        let mut template =
+            ChunkTemplate::record_for_merging(FIRST.as_bytes(), parsed(FIRST)).unwrap();
+        let next = FIRST.replace("\"Hel\"", "\"lo\"").replace("q1", "q22");
+        assert!(template.fill(next.as_bytes()).is_none());
+        let mut spans = Vec::new();
+        let filled = template.fill_merging(next.as_bytes(), &mut spans).unwrap();
+        assert_eq!(filled.id, Field::Absent, "taken from the first chunk");
+        let (mut merged, mut parsed_each) = (Accumulator::new(), Accumulator::new());
+        merged.add(&parsed(FIRST));
+        merged.add_with_spans(filled, &spans, next.as_bytes());
+        parsed_each.add(&parsed(FIRST));
+        parsed_each.add(&parsed(&next));
+        assert_eq!(merged.completion(), parsed_each.completion());
     }
 
     #[test]

@@ -392,7 +392,8 @@ impl StreamLayout {
         None
     }
 
-    /// Learns the layout of `chunk`, just parsed in full from `text`, unless it is a finish
+    /// Learns the layout of `chunk`, just parsed in full from `text` and merged (the
+    /// template keeps only what merging its layout again needs), unless it is a finish
     /// or a usage report: on the benchmark log no template of those was used again (and 55%
     /// of the others were). It takes the place of the least recently used layout; a chunk
     /// that makes no template (holes that cannot be told apart) leaves the others in place.
@@ -403,7 +404,7 @@ impl StreamLayout {
         if one_of_a_kind(&chunk) {
             return;
         }
-        if let Some(template) = ChunkTemplate::record(text, chunk) {
+        if let Some(template) = ChunkTemplate::record_for_merging(text, chunk) {
             self.templates.rotate_right(1);
             self.templates[0] = Some(template);
         }
