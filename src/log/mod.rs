@@ -37,15 +37,17 @@
 //! records read = chunks merged + records quarantined.
 //!
 //! # Threads
-//! One thread reads (and decompresses, and decodes SSE framing), `threads` threads parse
-//! blocks of records, one merges them in input order. At most `2 * threads + 2` blocks
-//! are in flight, which with the open streams bounds the memory used.
+//! One thread reads (and decompresses, and decodes SSE framing); `threads` threads parse
+//! and merge the records of each block, split by key into a few partitions per thread;
+//! one puts their output in input order. At most `2 * threads + 2` blocks are in flight,
+//! which with the open streams bounds the memory used.
 
 mod block;
 mod input;
 mod merger;
 mod pointer;
 mod reader;
+mod schedule;
 mod shard;
 mod stats;
 mod worker;

@@ -14,6 +14,7 @@ use crate::validate::Format;
 use super::input;
 use super::merger::Coordinator;
 use super::pointer::Pointer;
+use super::schedule::{Schedule, PARTITIONS_PER_THREAD};
 use super::shard::{Block, Body, Shard, ShardOut};
 use super::worker::{BlockIndex, Options, SseRecord};
 use super::{Config, ErrorMode, Event, FormatChoice, LogError, Progress};
@@ -43,8 +44,9 @@ pub(super) fn start(
         }
         _ => None,
     };
-    let shards = config.threads.max(1);
-    let in_flight = 2 * shards + 2;
+    let threads = config.threads.max(1);
+    let shards = threads * PARTITIONS_PER_THREAD;
+    let in_flight = 2 * threads + 2;
     let (token_tx, token_rx) = bounded::<()>(in_flight);
     for _ in 0..in_flight {
         let _ = token_tx.send(());
@@ -52,25 +54,16 @@ pub(super) fn start(
     let (shard_tx, shard_rx) = unbounded::<ShardOut>();
     let (out_tx, out_rx) = bounded::<Event>(16);
 
-    let mut block_txs = Vec::with_capacity(shards);
-    for index in 0..shards {
-        let (block_tx, block_rx) = bounded::<Arc<Block>>(in_flight);
-        block_txs.push(block_tx);
+    let schedule = Arc::new(Schedule::new(
+        (0..shards)
+            .map(|index| Shard::new(index, Arc::clone(&options)))
+            .collect(),
+        Arc::clone(&stop),
+    ));
+    for _ in 0..threads {
+        let schedule = Arc::clone(&schedule);
         let shard_tx = shard_tx.clone();
-        let mut shard = Shard::new(index, Arc::clone(&options));
-        let stop = Arc::clone(&stop);
-        thread::spawn(move || {
-            for block in block_rx {
-                let out = shard.block(&block);
-                drop(block);
-                if shard_tx.send(out).is_err() {
-                    return;
-                }
-            }
-            if !stop.load(Ordering::Relaxed) {
-                let _ = shard_tx.send(shard.finish());
-            }
-        });
+        thread::spawn(move || schedule.work(&shard_tx));
     }
     drop(shard_tx);
 
@@ -89,7 +82,7 @@ pub(super) fn start(
             config,
             options,
             per_shard: vec![0; shards],
-            block_txs,
+            schedule,
             token_rx,
             pool,
             recycle,
@@ -107,13 +100,20 @@ struct Reader {
     options: Arc<Options>,
     /// Records each merging thread got of the last JSONL block.
     per_shard: Vec<usize>,
-    block_txs: Vec<Sender<Arc<Block>>>,
+    schedule: Arc<Schedule>,
     token_rx: Receiver<()>,
     pool: Receiver<Vec<u8>>,
     recycle: Sender<Vec<u8>>,
     progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
     seq: u64,
+}
+
+/// However reading ends, the partitions finish what they were given.
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.schedule.close();
+    }
 }
 
 impl Reader {
@@ -164,9 +164,8 @@ impl Reader {
             recycle: Some(self.recycle.clone()),
         });
         self.seq += 1;
-        self.block_txs
-            .iter()
-            .all(|tx| tx.send(Arc::clone(&block)).is_ok())
+        self.schedule.push(block);
+        true
     }
 
     /// Reads one input; false when the pipeline is shutting down.

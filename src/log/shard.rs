@@ -1,8 +1,8 @@
-//! The merging threads. Every thread sees every block; each parses and merges only the
-//! records whose key hashes to it (the reading thread keys each record without parsing it,
-//! see `BlockIndex`), so parsing and merging run on all cores with no parsed data crossing
-//! threads, and each stream is merged by one thread in input order. SSE blocks are all
-//! merged by thread 0.
+//! The partitions of the merge. Every partition sees every block; each parses and merges
+//! only the records whose key hashes to it (the reading thread keys each record without
+//! parsing it, see `BlockIndex`), so parsing and merging run on all cores with no parsed
+//! data crossing threads, and each stream is merged by one partition in input order (see
+//! `schedule` for which thread runs which). SSE blocks are all merged by partition 0.
 
 use std::sync::{Arc, Mutex};
 
