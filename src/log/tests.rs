@@ -273,3 +273,39 @@ fn the_block_index_deals_each_record_to_its_keys_thread() {
         );
     }
 }
+
+#[test]
+fn a_reader_dropped_midway_stops_and_partitions_merge_alike_on_any_thread_count() {
+    // Many small blocks, many streams: every partition has work in most blocks.
+    let mut lines = Vec::new();
+    for n in 0..600 {
+        let id = format!("s{}", n % 150);
+        lines.push(if n < 450 {
+            chunk(&id, Some(&format!("{n} ")), None, false)
+        } else {
+            chunk(&id, Some("."), Some("stop"), false)
+        });
+    }
+    let path = temp("many-blocks.jsonl", lines.join("\n").as_bytes());
+    let config = |threads| {
+        let mut config = Config::new(vec![path.clone()]);
+        config.threads = threads;
+        config.block_size = 1024;
+        config
+    };
+    let mut reader = LogReader::open(config(2)).unwrap();
+    assert!(reader.next_completion().unwrap().is_ok());
+    // Returns at once, its threads wind down on their own; a hang would fail the run.
+    drop(reader);
+    let merged = |threads| -> Vec<(String, String, u64)> {
+        run(config(threads))
+            .0
+            .iter()
+            .map(|i| (i.key.clone(), content(i).to_owned(), i.first_line))
+            .collect()
+    };
+    let one = merged(1);
+    assert_eq!(one.len(), 150);
+    assert_eq!(one[0], ("s0".to_owned(), "0 150 300 .".to_owned(), 1));
+    assert_eq!(merged(3), one);
+}
