@@ -88,6 +88,7 @@ impl Schedule {
     /// A merging thread: takes tasks until every partition has finished, sending each
     /// output to the coordinator.
     pub fn work(&self, out: &Sender<ShardOut>) {
+        let _stop_on_panic = StopOnPanic(self);
         while let Some(task) = self.next_task() {
             let done = match task {
                 Task::Block(at, mut shard, block) => {
@@ -100,11 +101,19 @@ impl Schedule {
                 Task::Finish(shard) => shard.finish(),
             };
             if out.send(done).is_err() {
-                self.stop.store(true, Ordering::Relaxed);
-                self.changed.notify_all();
+                self.halt();
                 return;
             }
         }
+    }
+
+    /// Stops every thread. Set under the lock, so that no thread can miss it between
+    /// looking and waiting.
+    fn halt(&self) {
+        let state = self.lock();
+        self.stop.store(true, Ordering::Relaxed);
+        drop(state);
+        self.changed.notify_all();
     }
 
     /// The next task, waiting for one; None when there is nothing left to do.
@@ -137,6 +146,18 @@ impl Schedule {
                 }
             }
             state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// A merging thread that panics (a bug) would leave its partition taken for good, and the
+/// other threads waiting for it: stopping them ends the run with an error instead.
+struct StopOnPanic<'a>(&'a Schedule);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.halt();
         }
     }
 }
