@@ -1,4 +1,4 @@
-//! The coordinating thread: gathers every merging thread's outputs for each block, puts
+//! The coordinating thread: gathers every partition's outputs for each block, puts
 //! them in input order, handles bad records (raise, skip, quarantine) and hands the
 //! completed streams on.
 

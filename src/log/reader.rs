@@ -1,4 +1,5 @@
-//! The reading thread and the wiring of the pipeline: reader → parse threads → merger.
+//! The reading thread and the wiring of the pipeline: reader → partitions, run by the
+//! merging threads → coordinator.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
@@ -98,7 +99,7 @@ pub(super) fn start(
 struct Reader {
     config: Config,
     options: Arc<Options>,
-    /// Records each merging thread got of the last JSONL block.
+    /// Records each partition got of the last JSONL block.
     per_shard: Vec<usize>,
     schedule: Arc<Schedule>,
     token_rx: Receiver<()>,
@@ -152,7 +153,7 @@ impl Reader {
         }
     }
 
-    /// Sends a block to every merging thread; false when the pipeline is shutting down.
+    /// Gives a block to every partition; false when the pipeline is shutting down.
     fn send(&mut self, source: usize, body: Body) -> bool {
         if !self.token() {
             return false;

@@ -15,12 +15,12 @@ use crate::model::{Chunk, Completion, Mode, With};
 use super::worker::{record, usage_only, BlockIndex, Item, Options, SseRecord, StreamLayout};
 use super::{BadRecord, LogCompletion, LogError, LINGER};
 
-/// What the reader sends every merging thread.
+/// What the reader gives every partition.
 pub(super) struct Block {
     pub seq: u64,
     pub source: usize,
     pub body: Body,
-    /// Where the buffer goes back to for reuse once every thread is done with it.
+    /// Where the buffer goes back to for reuse once every partition is done with it.
     pub recycle: Option<crossbeam_channel::Sender<Vec<u8>>>,
 }
 
@@ -36,7 +36,7 @@ impl Drop for Block {
 
 pub(super) enum Body {
     /// Whole lines (the last block of a file may end without a line end), and where each
-    /// thread's records are.
+    /// partition's records are.
     Jsonl {
         data: Vec<u8>,
         index: BlockIndex,
@@ -49,11 +49,11 @@ pub(super) enum Body {
     EndOfFile {
         sse: bool,
     },
-    /// Reading failed; thread 0 reports it.
+    /// Reading failed; partition 0 reports it.
     Failed(Mutex<Option<LogError>>),
 }
 
-/// Something a thread produced at a position of the input.
+/// Something a partition produced at a position of the input.
 pub(super) struct Out {
     /// Line in the block (JSONL) or event number (SSE); `u64::MAX` after the block's records.
     pub at: u64,
@@ -68,7 +68,7 @@ pub(super) enum What {
     Failed(LogError),
 }
 
-/// One thread's outputs for one block (`seq == u64::MAX`: the end of the input).
+/// One partition's outputs for one block (`seq == u64::MAX`: the end of the input).
 pub(super) struct ShardOut {
     pub seq: u64,
     pub outs: Vec<Out>,
@@ -165,7 +165,7 @@ pub(super) struct Shard {
     sse: Option<(String, Open)>,
     /// Lines of the current file before the next JSONL block.
     line_base: u64,
-    /// JSONL records (non-blank lines) read so far, by every thread alike.
+    /// JSONL records (non-blank lines) read so far, by every partition alike.
     records: u64,
     next_linger_check: u64,
 }
@@ -391,9 +391,10 @@ impl Shard {
     }
 }
 
-/// How many records ahead a merging thread asks for the bytes of the one it will read.
-/// Its records are every `threads`-th line or so of a block the reading thread indexed a
-/// moment ago, from the shared cache; asking early hides the wait (5% of the time).
+/// How many records ahead a partition asks for the bytes of the one it will read. Its
+/// records are every eighth line or so (four partitions a thread, two threads) of a block
+/// the reading thread indexed a moment ago on another core; asking early hides the wait
+/// (5% of the time).
 const PREFETCH_AHEAD: usize = 2;
 
 /// Asks the CPU to bring the start of `bytes` into its cache, where that is supported.

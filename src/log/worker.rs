@@ -35,8 +35,8 @@ pub(super) enum Item<'a> {
 }
 
 pub(super) struct Options {
-    /// Hashes keys once per record (on the reading thread) for both the choice of merging
-    /// thread and that thread's table of open streams. Seeded per run.
+    /// Hashes keys once per record (on the reading thread) for both the choice of partition
+    /// and that partition's table of open streams. Seeded per run.
     pub hasher: foldhash::fast::RandomState,
     pub key: Option<Pointer>,
     pub chunk: Option<Pointer>,
@@ -101,7 +101,7 @@ fn utf8(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-/// The thread that merges the stream of a key with this hash (its high bits: the tables
+/// The partition that merges the stream of a key with this hash (its high bits: the tables
 /// of open streams index by the low ones).
 pub(super) fn shard_of(hash: u64, shards: usize) -> usize {
     ((hash >> 32) as usize) % shards.max(1)
@@ -114,7 +114,7 @@ pub(super) enum KeyAt {
     Span(usize, usize),
     /// The record has none: its stream is keyed "".
     Missing,
-    /// Escaped, or the record is too broken to tell: the merging thread looks again.
+    /// Escaped, or the record is too broken to tell: its partition looks again.
     Unknown,
 }
 
@@ -133,8 +133,8 @@ pub(super) struct IndexedRecord {
     pub hash: u64,
 }
 
-/// The records of a JSONL block, each dealt to the thread that merges its key. Found once
-/// by the reading thread, rather than every merging thread scanning every line.
+/// The records of a JSONL block, each dealt to the partition that merges its key. Found
+/// once by the reading thread, rather than every partition scanning every line.
 #[derive(Debug, Default)]
 pub(super) struct BlockIndex {
     pub shards: Vec<Vec<IndexedRecord>>,
@@ -145,7 +145,7 @@ pub(super) struct BlockIndex {
 }
 
 impl BlockIndex {
-    /// `expect`: about how many records each thread will get (the last block's counts).
+    /// `expect`: about how many records each partition will get (the last block's counts).
     pub fn new(data: &[u8], options: &Options, expect: &[usize]) -> BlockIndex {
         let shards = expect.len();
         let mut index = BlockIndex {
