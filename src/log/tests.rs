@@ -309,3 +309,26 @@ fn a_reader_dropped_midway_stops_and_partitions_merge_alike_on_any_thread_count(
     assert_eq!(one[0], ("s0".to_owned(), "0 150 300 .".to_owned(), 1));
     assert_eq!(merged(3), one);
 }
+
+#[test]
+fn chunks_after_a_finish_merge_as_a_single_pass_does() {
+    // Layouts are dropped once every choice has finished; a vendor that sends more after
+    // its finish must still merge exactly.
+    let lines = [
+        chunk("a", Some("x"), None, false),
+        chunk("a", Some("y"), None, false),
+        chunk("a", Some("z"), Some("stop"), false),
+        chunk("a", Some("late"), None, false),
+        chunk("a", Some("later"), None, false),
+        chunk("a", None, None, true),
+    ];
+    let mut single = crate::merge::Accumulator::new();
+    for line in &lines {
+        single.add(&crate::parse::parse(line.as_bytes(), false).unwrap());
+    }
+    let path = temp("after-finish.jsonl", lines.join("\n").as_bytes());
+    let (items, _) = run(Config::new(vec![path]));
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].completion, single.completion());
+    assert_eq!(content(&items[0]), "xyzlatelater");
+}
