@@ -126,8 +126,7 @@ impl BlockMerger {
                     if piece.end_with(usage_only(&chunk)) {
                         open.remove(key.as_ref());
                     } else if piece.state.choices_finished() {
-                        // As in the log engine's partitions: no layout is worth keeping.
-                        *layout = StreamLayout::default();
+                        layout.forget();
                     } else if options.chunk.is_none() && !first {
                         // (An ended piece's layout would be dropped with it; see `learn` for a
                         // stream's first chunk.)

@@ -284,9 +284,7 @@ impl Shard {
                     if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, hash, at, out);
                     } else if open.acc.choices_finished() {
-                        // Only a usage report may follow, one of a kind: the layouts would
-                        // only take room (a finished stream may wait LINGER records for it).
-                        open.layout = StreamLayout::default();
+                        open.layout.forget();
                     } else if options.chunk.is_none() && !first {
                         // (An ended stream's layout would be dropped with it; see `learn` for
                         // a stream's first chunk.)
