@@ -280,14 +280,15 @@ impl Shard {
                             (vacant.insert(stream).into_mut(), true)
                         }
                     };
+                    let opens = first || open.acc.opens_something(&chunk);
                     open.add(&chunk, record_no);
                     if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, hash, at, out);
                     } else if open.acc.choices_finished() {
                         open.layout.forget();
-                    } else if options.chunk.is_none() && !first {
+                    } else if options.chunk.is_none() && !opens {
                         // (An ended stream's layout would be dropped with it; see `learn` for
-                        // a stream's first chunk.)
+                        // the chunks that open something.)
                         open.layout.learn(text, chunk);
                     }
                 }

@@ -50,6 +50,14 @@ impl ChoiceState {
         }
     }
 
+    pub(crate) fn has_role(&self) -> bool {
+        self.role.is_some()
+    }
+
+    pub(crate) fn has_tool_call(&self, id: &str) -> bool {
+        self.tool_calls.has(id)
+    }
+
     /// A non-empty finish reason has arrived.
     pub(crate) fn is_finished(&self) -> bool {
         self.finish_reason.as_deref().is_some_and(|r| !r.is_empty())

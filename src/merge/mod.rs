@@ -126,6 +126,33 @@ impl Accumulator {
         }
     }
 
+    /// Whether `chunk` opens something in this stream: a choice's first role, or a tool
+    /// call whose id the stream has not sent yet. The chunks that follow in the message or
+    /// call carry neither, so its layout is seldom seen again, unless the server repeats
+    /// them on every chunk, which its next chunk then shows.
+    pub fn opens_something(&self, chunk: &Chunk<'_>) -> bool {
+        chunk.choices.get().into_iter().flatten().any(|choice| {
+            let Some(delta) = choice.delta.get() else {
+                return false;
+            };
+            let index = choice.index.get().map_or(0, |i| i.value);
+            let state = self
+                .choices
+                .binary_search_by_key(&index, |c| c.index)
+                .ok()
+                .map(|slot| &self.choices[slot]);
+            let new_role = delta.role.get().is_some_and(|r| !r.as_str().is_empty())
+                && !state.is_some_and(ChoiceState::has_role);
+            new_role
+                || delta.tool_calls.get().into_iter().flatten().any(|call| {
+                    call.id.get().is_some_and(|id| {
+                        !id.as_str().is_empty()
+                            && !state.is_some_and(|s| s.has_tool_call(id.as_str()))
+                    })
+                })
+        })
+    }
+
     /// Position of the choice with `index`, created if new.
     #[inline]
     fn choice_slot(&mut self, index: u32) -> usize {

@@ -309,6 +309,11 @@ impl PartialAccumulator {
         self.acc.is_finished()
     }
 
+    /// See [`Accumulator::opens_something`].
+    pub fn opens_something(&self, chunk: &Chunk<'_>) -> bool {
+        self.acc.opens_something(chunk)
+    }
+
     /// See [`Accumulator::choices_finished`].
     pub fn choices_finished(&self) -> bool {
         self.acc.choices_finished()

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::Accumulator;
-use crate::model::{Chunk, Completion, Mode, With};
+use crate::model::{Chunk, Completion, IntoOwned, Mode, With};
 use crate::parse::parse;
 
 fn accumulate(chunks: &[&str]) -> Accumulator {
@@ -732,4 +732,32 @@ fn full_mode_matches_the_none_filled_shape() {
             }]
         })
     );
+}
+
+#[test]
+fn a_chunk_opens_something_with_a_first_role_or_a_new_tool_call_id() {
+    let chunk = |delta: &str| -> Chunk<'static> {
+        let text = format!(r#"{{"id":"c","choices":[{{"index":0,"delta":{delta}}}]}}"#);
+        parse::<Chunk>(text.as_bytes(), false).unwrap().into_owned()
+    };
+    let role = chunk(r#"{"role":"assistant","content":""}"#);
+    let text = chunk(r#"{"content":"Hi"}"#);
+    let call = |id: &str| {
+        chunk(&format!(
+            r#"{{"tool_calls":[{{"index":0,"id":"{id}","function":{{"arguments":""}}}}]}}"#
+        ))
+    };
+    let mut acc = Accumulator::new();
+    assert!(acc.opens_something(&role));
+    assert!(!acc.opens_something(&text));
+    acc.add(&role);
+    // A server that repeats the role, or a call's id, on every chunk.
+    assert!(!acc.opens_something(&role));
+    assert!(acc.opens_something(&call("call_1")));
+    acc.add(&call("call_1"));
+    assert!(!acc.opens_something(&call("call_1")));
+    assert!(acc.opens_something(&call("call_2")));
+    // An empty id or role opens nothing.
+    assert!(!Accumulator::new().opens_something(&call("")));
+    assert!(!Accumulator::new().opens_something(&chunk(r#"{"role":""}"#)));
 }
