@@ -382,7 +382,8 @@ impl Shard {
         let now = self.records;
         let gone = self
             .open
-            .extract_if(|(_, open)| open.acc.choices_finished() && now - open.last_seen >= LINGER);
+            // The record count first: it is in the table, the choices are behind a pointer.
+            .extract_if(|(_, open)| now - open.last_seen >= LINGER && open.acc.choices_finished());
         for (key, open) in gone {
             let complete = open.acc.is_finished();
             out.push_completion(
