@@ -236,12 +236,14 @@ def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
         assert from_file.keys() == from_bytes.keys() == again.keys()
         assert from_file.open_keys() == again.open_keys()
         carried = {k for k, _ in from_file.keys()[:3]}
-        split = from_file.split(carried, set(), path, 0)
-        assert again.split(carried, set(), path, 0) == split
-        assert from_bytes.split(carried, set(), path, 0) == split
-        columns, pieces = split
+        columns, pieces = from_file.split(carried, set(), path, 0)
+        rows = arrow_batch(columns)
+        for other in (again, from_bytes):
+            other_columns, other_pieces = other.split(carried, set(), path, 0)
+            assert arrow_batch(other_columns).equals(rows)
+            assert other_pieces == pieces
         assert {p[0] for p in pieces} >= carried
-        assert not carried & set(arrow_batch(columns).column("id").to_pylist())
+        assert not carried & set(rows.column("id").to_pylist())
         # Splitting takes the pieces: a block splits once, and says so after.
         with pytest.raises(ValueError, match="split"):
             from_file.split(carried, set(), path, 0)

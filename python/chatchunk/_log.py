@@ -178,20 +178,27 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
+def _buffer(pa: Any, owned: Any) -> Any:
+    """A pyarrow buffer over bytes the core built, read where they are: ``owned`` (an
+    ``ArrowBuffer``) stays alive as long as the buffer does."""
+    return pa.foreign_buffer(owned.address, owned.size, base=owned)
+
+
 def _array(pa: Any, kind: Any, column: tuple) -> Any:
     """An Arrow array over the buffers the core built (see ``src/python/arrow_columns.rs``),
     without copying them."""
     tag, length, nulls, validity, *rest = column
-    validity = None if validity is None else pa.py_buffer(validity)
+    validity = None if validity is None else _buffer(pa, validity)
     if tag == "list":
         offsets, fields = rest
         item = list(kind.value_type)
         children = [_array(pa, field.type, fields[field.name]) for field in item]
         calls = pa.StructArray.from_arrays(children, fields=item)
         return pa.Array.from_buffers(
-            kind, length, [validity, pa.py_buffer(offsets)], nulls, children=[calls]
+            kind, length, [validity, _buffer(pa, offsets)], nulls, children=[calls]
         )
-    return pa.Array.from_buffers(kind, length, [validity, *map(pa.py_buffer, rest)], nulls)
+    buffers = [validity, *(_buffer(pa, b) for b in rest)]
+    return pa.Array.from_buffers(kind, length, buffers, nulls)
 
 
 def arrow_batch(columns: dict[str, tuple]) -> Any:

@@ -8,13 +8,46 @@
 //! `tool_calls` `("list", length, nulls, validity, offsets, {field: utf8 column})`. A
 //! validity bitmap is None when there are no nulls. Offsets are little-endian i32, values
 //! little-endian i64, bitmaps least significant bit first, as Arrow lays them out.
+//!
+//! Each buffer is an [`ArrowBuffer`]: the vector the column was built in, which pyarrow
+//! reads in place (`pyarrow.foreign_buffer`) and keeps alive as long as it needs it. A
+//! `bytes` copy cost a second copy of the text and, being large, a fresh `mmap` from the C
+//! allocator every time, its pages faulted in anew (hundreds of faults per Dask split).
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::log::LogCompletion;
 use crate::model::{Completion, CompletionChoice, StopValue};
+
+/// Bytes built in Rust, lent to pyarrow without a copy: it reads them at `address`, and
+/// holds this object until it no longer does.
+#[pyclass(frozen, module = "chatchunk._core")]
+pub(crate) struct ArrowBuffer {
+    bytes: Vec<u8>,
+}
+
+impl ArrowBuffer {
+    fn new(py: Python<'_>, mut bytes: Vec<u8>) -> PyResult<Bound<'_, ArrowBuffer>> {
+        // An empty vector has no allocation, only a dangling address: give it one.
+        bytes.reserve(1);
+        Bound::new(py, ArrowBuffer { bytes })
+    }
+}
+
+#[pymethods]
+impl ArrowBuffer {
+    #[getter]
+    fn address(&self) -> usize {
+        self.bytes.as_ptr() as usize
+    }
+
+    #[getter]
+    fn size(&self) -> usize {
+        self.bytes.len()
+    }
+}
 
 /// A validity (or boolean) bitmap.
 #[derive(Default)]
@@ -38,8 +71,10 @@ impl Bitmap {
     }
 
     /// The bitmap, None when every bit is set (no nulls).
-    fn validity<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        (self.unset > 0).then(|| PyBytes::new(py, &self.bytes))
+    fn validity(self, py: Python<'_>) -> PyResult<Option<Bound<'_, ArrowBuffer>>> {
+        (self.unset > 0)
+            .then(|| ArrowBuffer::new(py, self.bytes))
+            .transpose()
     }
 }
 
@@ -79,9 +114,9 @@ impl Utf8 {
             "utf8",
             self.valid.len,
             self.valid.unset,
-            self.valid.validity(py),
-            PyBytes::new(py, &self.offsets),
-            PyBytes::new(py, &self.data),
+            self.valid.validity(py)?,
+            ArrowBuffer::new(py, self.offsets)?,
+            ArrowBuffer::new(py, self.data)?,
         )
             .into_pyobject(py)
     }
@@ -105,8 +140,8 @@ impl Int64 {
             "int64",
             self.valid.len,
             self.valid.unset,
-            self.valid.validity(py),
-            PyBytes::new(py, &self.values),
+            self.valid.validity(py)?,
+            ArrowBuffer::new(py, self.values)?,
         )
             .into_pyobject(py)
     }
@@ -170,8 +205,8 @@ impl ToolCalls {
             "list",
             self.valid.len,
             self.valid.unset,
-            self.valid.validity(py),
-            PyBytes::new(py, &self.offsets),
+            self.valid.validity(py)?,
+            ArrowBuffer::new(py, self.offsets)?,
             fields,
         )
             .into_pyobject(py)
@@ -303,7 +338,7 @@ fn columns_of<'py>(
         rows,
         0,
         py.None(),
-        PyBytes::new(py, &complete.bytes),
+        ArrowBuffer::new(py, complete.bytes)?,
     );
     d.set_item("complete", complete)?;
     d.set_item("source", source.into_py(py)?)?;
