@@ -406,6 +406,27 @@ def test_merge_log_arrow_one_row_per_stream_and_choice(log, log_path):
             assert row["source"] == str(log_path)
 
 
+def test_merge_log_arrow_tables_keep_the_buffers_they_read_in_place(log_path):
+    # The columns are lent to pyarrow where Rust built them: the table alone must keep
+    # them alive, through garbage collection, reuse of freed memory and a pickle.
+    pa = pytest.importorskip("pyarrow")
+    import gc
+    import pickle
+
+    table = chatchunk.merge_log_arrow(log_path, threads=2)
+    expected = table.to_pylist()
+    content = table.column("content").chunk(0)
+    gc.collect()
+    churn = [chatchunk.merge_log_arrow(log_path, threads=2) for _ in range(3)]
+    del churn
+    gc.collect()
+    assert table.to_pylist() == expected
+    assert content.to_pylist() == table.column("content").chunk(0).to_pylist()
+    again = pickle.loads(pickle.dumps(table))
+    assert again.equals(table)
+    assert pa.concat_tables([table, again]).num_rows == 2 * len(expected)
+
+
 # ---------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------
