@@ -122,13 +122,15 @@ impl BlockMerger {
                     }
                     let (slot, layout) = open.get_mut(key.as_ref()).expect("inserted above");
                     let piece = &mut block.pieces[*slot];
-                    let opens = first || piece.state.opens_something(&chunk);
+                    // Decided before merging, as in the engine's partitions.
+                    let learn =
+                        options.chunk.is_none() && !first && !piece.state.opens_something(&chunk);
                     piece.state.add(&chunk);
                     if piece.end_with(usage_only(&chunk)) {
                         open.remove(key.as_ref());
                     } else if piece.state.choices_finished() {
                         layout.forget();
-                    } else if options.chunk.is_none() && !opens {
+                    } else if learn {
                         // (An ended piece's layout would be dropped with it; see `learn` for
                         // the chunks that open something.)
                         layout.learn(text, chunk);

@@ -280,13 +280,16 @@ impl Shard {
                             (vacant.insert(stream).into_mut(), true)
                         }
                     };
-                    let opens = first || open.acc.opens_something(&chunk);
+                    // Decided before merging: whether the chunk opens something depends
+                    // on what the stream had before it.
+                    let learn =
+                        options.chunk.is_none() && !first && !open.acc.opens_something(&chunk);
                     open.add(&chunk, record_no);
                     if usage_only(&chunk) && open.acc.is_finished() {
                         self.end(&key, hash, at, out);
                     } else if open.acc.choices_finished() {
                         open.layout.forget();
-                    } else if options.chunk.is_none() && !opens {
+                    } else if learn {
                         // (An ended stream's layout would be dropped with it; see `learn` for
                         // the chunks that open something.)
                         open.layout.learn(text, chunk);

@@ -136,11 +136,7 @@ impl Accumulator {
                 return false;
             };
             let index = choice.index.get().map_or(0, |i| i.value);
-            let state = self
-                .choices
-                .binary_search_by_key(&index, |c| c.index)
-                .ok()
-                .map(|slot| &self.choices[slot]);
+            let state = self.position(index).ok().map(|slot| &self.choices[slot]);
             let new_role = delta.role.get().is_some_and(|r| !r.as_str().is_empty())
                 && !state.is_some_and(ChoiceState::has_role);
             new_role
@@ -163,7 +159,7 @@ impl Accumulator {
         {
             return self.last_choice;
         }
-        let slot = match self.choices.binary_search_by_key(&index, |c| c.index) {
+        let slot = match self.position(index) {
             Ok(slot) => slot,
             Err(slot) => {
                 self.choices.insert(slot, ChoiceState::new(index));
@@ -172,6 +168,12 @@ impl Accumulator {
         };
         self.last_choice = slot;
         slot
+    }
+
+    /// Where the choice with `index` is in `choices`, or would go.
+    #[inline]
+    fn position(&self, index: u32) -> Result<usize, usize> {
+        self.choices.binary_search_by_key(&index, |c| c.index)
     }
 
     /// The completion merged so far. Callable at any time; merging can go on afterwards.

@@ -106,13 +106,13 @@ impl ToolCalls {
         }
     }
 
-    /// The matching call that most recently received a fragment.
-    #[inline]
     /// A call with this id has been sent.
     pub(crate) fn has(&self, id: &str) -> bool {
         self.calls.iter().any(|call| call.id.as_deref() == Some(id))
     }
 
+    /// The matching call that most recently received a fragment.
+    #[inline]
     fn find(&self, matches: impl Fn(&CallState) -> bool) -> Option<usize> {
         self.calls
             .iter()
