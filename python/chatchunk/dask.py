@@ -411,7 +411,10 @@ def merge_logs(
     """
     import dask
     import dask.dataframe as dd
+    from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
+
+    from chatchunk._dask_partitions import graph_frame
 
     if format not in ("auto", "jsonl", "sse"):
         raise ValueError(f"format must be 'auto', 'jsonl' or 'sse', not {format!r}")
@@ -500,4 +503,5 @@ def merge_logs(
     # (hops through the scheduler) per partition.
     graph = dict(HighLevelGraph.merge(*(part.dask for part in parts)))
     keys = [part.key for part in parts]
-    return dd.from_graph(graph, meta, (None,) * (len(parts) + 1), keys, "merge-logs")
+    # The keys are tokens of everything the graph was built from: their token names it.
+    return graph_frame(graph, meta, keys, f"merge-logs-{tokenize(keys)}")
