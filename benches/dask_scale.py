@@ -46,7 +46,10 @@ def bench_log():
 
 
 def warm_up() -> None:
+    # dask.dataframe too: the warm-up merge runs compute()'s concatenation on one worker
+    # only, and the other imported it inside a timed run.
     import chatchunk.dask  # noqa: F401
+    import dask.dataframe  # noqa: F401
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
