@@ -9,17 +9,22 @@ from dask.dataframe.dask_expr._collection import new_collection
 from dask.dataframe.dask_expr.io.io import FromGraph
 
 
-class _NamedGraph(FromGraph):
-    """``dd.from_graph``'s expression, named by the caller: ``from_graph`` names it by
-    tokenizing the whole graph and the meta frame again, which was half the time
-    ``merge_logs`` took to build its DataFrame."""
+class _Partitions(FromGraph):
+    """``dd.from_graph``'s expression for a graph whose partition tasks are already keyed
+    ``(name, i)``. ``from_graph`` names the expression by tokenizing the whole graph and
+    the meta frame (half the time ``merge_logs`` took to build it), then aliases each
+    partition to a task: an extra task, a hop through the scheduler, per partition."""
 
     @functools.cached_property
     def _name(self) -> str:
         return self.operand("name_prefix")
 
+    def _layer(self) -> dict:
+        return dict(self.operand("layer"))
 
-def graph_frame(graph: dict, meta, keys: list, name: str):
-    """A DataFrame of unknown divisions whose partitions are the results of ``keys`` in
-    ``graph``. ``name`` must be unique to the graph (a token of what built it)."""
-    return new_collection(_NamedGraph(graph, meta, (None,) * (len(keys) + 1), keys, name))
+
+def graph_frame(graph: dict, meta, name: str, npartitions: int):
+    """A DataFrame of unknown divisions whose partitions are the results of the tasks
+    ``(name, 0)`` ... ``(name, npartitions - 1)`` of ``graph``; ``name`` unique to it."""
+    keys = [(name, i) for i in range(npartitions)]
+    return new_collection(_Partitions(graph, meta, (None,) * (npartitions + 1), keys, name))

@@ -488,20 +488,27 @@ def merge_logs(
         [file_no for _, file_no, *_ in jsonl_blocks],
         *bads,
     )
-    parts = [delayed(_rows)(s, checked) for s in splits]
+    # The tasks' own results are the partitions, named as the DataFrame names them:
+    # from_delayed would add two more tasks per partition, from_graph one (each a hop
+    # through the scheduler). The keys before them are tokens of everything the graph
+    # was built from, and so name it.
+    name = "merge-logs-" + tokenize([t.key for t in splits + sse], checked.key, nbuckets)
+    parts: list[Any] = []
+
+    def partition(fn: Any, *args: Any) -> None:
+        parts.append(delayed(fn)(*args, dask_key_name=(name, len(parts))))
+
+    for s in splits:
+        partition(_rows, s, checked)
     if splits:
         for b in range(nbuckets):
-            pieces = [delayed(_take_bucket)(s, b) for s in splits]
-            parts.append(delayed(_reduce, pure=True)(files, checked, *pieces))
-    parts += [delayed(_rows)(s, checked) for s in sse]
+            partition(_reduce, files, checked, *(delayed(_take_bucket)(s, b) for s in splits))
+    for s in sse:
+        partition(_rows, s, checked)
     import pandas as pd
 
     meta = arrow_schema().empty_table().to_pandas(types_mapper=pd.ArrowDtype)
     if not parts:
         return dd.from_pandas(meta, npartitions=1)
-    # The tasks' own results are the partitions: from_delayed would add two more tasks
-    # (hops through the scheduler) per partition.
     graph = dict(HighLevelGraph.merge(*(part.dask for part in parts)))
-    keys = [part.key for part in parts]
-    # The keys are tokens of everything the graph was built from: their token names it.
-    return graph_frame(graph, meta, keys, f"merge-logs-{tokenize(keys)}")
+    return graph_frame(graph, meta, name, len(parts))
