@@ -236,17 +236,21 @@ def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
         assert from_file.keys() == from_bytes.keys() == again.keys()
         assert from_file.open_keys() == again.open_keys()
         carried = {k for k, _ in from_file.keys()[:3]}
-        columns, pieces = from_file.split(carried, set(), path, 0)
-        rows = arrow_batch(columns)
+        pieces = from_file.travelling(carried, set())
+        # Read in place: the block still pickles whole, and gives the same again.
+        assert pickle.loads(pickle.dumps(from_file)).travelling(carried, set()) == pieces
+        rows = arrow_batch(from_file.take_rows(carried, set(), path, 0))
         for other in (again, from_bytes):
-            other_columns, other_pieces = other.split(carried, set(), path, 0)
-            assert arrow_batch(other_columns).equals(rows)
-            assert other_pieces == pieces
+            assert other.travelling(carried, set()) == pieces
+            assert arrow_batch(other.take_rows(carried, set(), path, 0)).equals(rows)
         assert {p[0] for p in pieces} >= carried
         assert not carried & set(rows.column("id").to_pylist())
-        # Splitting takes the pieces: a block splits once, and says so after.
-        with pytest.raises(ValueError, match="split"):
-            from_file.split(carried, set(), path, 0)
-        with pytest.raises(ValueError, match="split"):
-            pickle.dumps(from_file)
+        # Taking the rows takes the pieces: it happens once, and says so after.
+        for spent in (
+            lambda: from_file.take_rows(carried, set(), path, 0),
+            lambda: from_file.travelling(carried, set()),
+            lambda: pickle.dumps(from_file),
+        ):
+            with pytest.raises(ValueError, match="rows have been taken"):
+                spent()
         assert from_file.lines == again.lines and from_file.bad() == again.bad()

@@ -13,9 +13,10 @@ How it works (see the README's "Dask" section):
 2. **Plan**: small summaries of the blocks (lines, keys, streams left open) tell each block
    the lines of its file before it, the keys whose stream an earlier block left open, and
    which of its streams that finished without a usage report come again soon after it.
-3. **Split**: in place, each block turns the streams it holds whole (neither carried in nor
-   going on) into rows; only the pieces of the others travel, as partial states
-   (``StreamAccumulator``'s byte form), shuffled by a stable hash of the key.
+3. **Split**: in place, each block sends the pieces of the streams that cross blocks
+   (carried in or going on) as partial states (``StreamAccumulator``'s byte form), shuffled
+   by a stable hash of the key; then, while they are combined, it turns the streams it
+   holds whole into rows, a partition.
 4. **Reduce**: a task per partition sorts each key's pieces by input position and combines
    them in that order (exactly what one pass over the stream gives, however its chunks
    were spread over files and blocks), ending a stream where the single-machine engine
@@ -218,31 +219,32 @@ def _state_after(plans: tuple) -> _State:
     return plans[1]
 
 
-def _split(
-    block: PartialBlock,
-    plans: tuple,
-    n: int,
-    path: str,
-    file_no: int,
-    block_no: int,
-    nbuckets: int,
-) -> dict[str, Any]:
+def _travelling(
+    block: PartialBlock, plans: tuple, n: int, file_no: int, block_no: int, nbuckets: int
+) -> list[bytes]:
+    """The pieces of a block's streams that cross blocks, by reduce bucket: one bytes
+    object per bucket, so that the shuffle moves a buffer, not many objects."""
     base, carried, again = plans[0][n]
-    columns, pieces = block.split(carried, set(again), path, base)
     buckets: list[list[tuple]] = [[] for _ in range(nbuckets)]
-    for k, first, ends_with_usage, _ended, state in pieces:
+    for k, first, ends_with_usage, _ended, state in block.travelling(carried, again):
         line = base + first + 1
         buckets[_bucket(k, nbuckets)].append((k, file_no, block_no, line, ends_with_usage, state))
-    return {
-        "rows": _frame(columns),
-        # One bytes object per bucket: the shuffle moves a buffer, not many objects.
-        "buckets": [pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL) for b in buckets],
-    }
+    return [pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL) for b in buckets]
+
+
+def _block_rows(
+    block: PartialBlock, plans: tuple, n: int, path: str, _travelled: Any, _errors_checked: int
+) -> Any:
+    """The rows of the streams a block holds whole: a partition. Runs once its travelling
+    pieces are out (it takes the block's pieces) and the bad lines of every task are
+    handled. Apart from ``_travelling``, so that the reduce need not wait for it."""
+    base, carried, again = plans[0][n]
+    return _frame(block.take_rows(carried, again, path, base))
 
 
 def _block_bad(block: PartialBlock) -> tuple[int, list]:
     """A block's lines and bad records, known once it is merged: checking them need not
-    wait for the plan and the split."""
+    wait for the plan."""
     return block.lines, block.bad()
 
 
@@ -250,13 +252,13 @@ def _sse_bad(result: dict[str, Any]) -> list:
     return result["bad"]
 
 
-def _rows(result: dict[str, Any], _errors_checked: int) -> Any:
-    """A task's rows, once the bad lines of every task have been handled."""
+def _sse_rows(result: dict[str, Any], _errors_checked: int) -> Any:
+    """An SSE file's rows, once the bad lines of every task have been handled."""
     return result["rows"]
 
 
-def _take_bucket(result: dict[str, Any], b: int) -> bytes:
-    return result["buckets"][b]
+def _take_bucket(buckets: list[bytes], b: int) -> bytes:
+    return buckets[b]
 
 
 def _parse_error(source: str, line: int, column: int, message: str) -> ParseError:
@@ -466,16 +468,18 @@ def merge_logs(
         following = [summaries[n] for n in groups[g + 1]]
         afters[g] = delayed(_soon, pure=True)(following, afters[g + 1])
     state: Any = (0, frozenset(), -1)
-    splits = []
+    travelling = []
+    planned = []
     for group, after in zip(groups, afters):
         file_nos = [jsonl_blocks[n][1] for n in group]
         plans = delayed(_plan, pure=True)(state, after, file_nos, [summaries[n] for n in group])
         state = delayed(_state_after, pure=True)(plans)
         for i, n in enumerate(group):
             path, file_no, block_no, *_ = jsonl_blocks[n]
-            splits.append(
-                delayed(_split, pure=True)(blocks[n], plans, i, path, file_no, block_no, nbuckets)
+            travelling.append(
+                delayed(_travelling, pure=True)(blocks[n], plans, i, file_no, block_no, nbuckets)
             )
+            planned.append((blocks[n], plans, i, path))
     sse = [
         delayed(_sse_file, pure=True)(path, file_no, compression, key, chunk, errors)
         for path, file_no, compression in sse_files
@@ -492,19 +496,19 @@ def merge_logs(
     # from_delayed would add two more tasks per partition, from_graph one (each a hop
     # through the scheduler). The keys before them are tokens of everything the graph
     # was built from, and so name it.
-    name = "merge-logs-" + tokenize([t.key for t in splits + sse], checked.key, nbuckets)
+    name = "merge-logs-" + tokenize([t.key for t in travelling + sse], checked.key, nbuckets)
     parts: list[Any] = []
 
     def partition(fn: Any, *args: Any) -> None:
         parts.append(delayed(fn)(*args, dask_key_name=(name, len(parts))))
 
-    for s in splits:
-        partition(_rows, s, checked)
-    if splits:
+    for (block, plans, i, path), pieces in zip(planned, travelling):
+        partition(_block_rows, block, plans, i, path, pieces, checked)
+    if travelling:
         for b in range(nbuckets):
-            partition(_reduce, files, checked, *(delayed(_take_bucket)(s, b) for s in splits))
+            partition(_reduce, files, checked, *(delayed(_take_bucket)(t, b) for t in travelling))
     for s in sse:
-        partition(_rows, s, checked)
+        partition(_sse_rows, s, checked)
     import pandas as pd
 
     meta = arrow_schema().empty_table().to_pandas(types_mapper=pd.ArrowDtype)

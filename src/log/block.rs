@@ -6,7 +6,7 @@
 //! included) into [`Piece`]s, and a piece ends at every usage-only chunk: whether that
 //! chunk ends its stream (the single-machine rule: once every choice has finished) may
 //! depend on what earlier blocks hold. [`combine_pieces`] applies the rule to the combined
-//! states, in input order; [`MergedBlock::split`] does so at once for the keys that no
+//! states, in input order; [`MergedBlock::into_whole`] does so at once for the keys that no
 //! earlier block left open, so only the streams that cross blocks travel.
 
 use std::collections::{HashMap, HashSet};
@@ -157,73 +157,92 @@ impl BlockMerger {
 }
 
 impl MergedBlock {
-    /// Splits the block into the streams it holds whole (with their first line) and the
-    /// pieces of the others, which travel to be combined with other blocks' pieces.
+    /// The pieces that travel, to be combined with other blocks' pieces: see [`Fates`].
+    /// Read in place (the states are copied), so that the streams the block holds whole
+    /// can be finished after, and apart.
+    pub fn travelling(&self, carried: &HashSet<String>, ahead: &HashSet<String>) -> Vec<Piece> {
+        let Fates { fate, mut merged } = self.fates(carried, ahead);
+        let mut out = Vec::new();
+        for (at, piece) in self.pieces.iter().enumerate() {
+            if let Fate::Travels = fate[at] {
+                let mut piece = piece.clone();
+                if let Some((state, ends_with_usage)) = merged.remove(&at) {
+                    (piece.state, piece.ends_with_usage) = (state, ends_with_usage);
+                }
+                out.push(piece);
+            }
+        }
+        out
+    }
+
+    /// The streams the block holds whole (see [`Fates`]), each with its first line, in
+    /// that order; taken from the block.
+    pub fn into_whole(
+        self,
+        carried: &HashSet<String>,
+        ahead: &HashSet<String>,
+    ) -> Vec<(PartialAccumulator, u64)> {
+        let Fates { fate, mut merged } = self.fates(carried, ahead);
+        self.pieces
+            .into_iter()
+            .zip(fate)
+            .enumerate()
+            .filter(|(_, (_, fate))| matches!(fate, Fate::Whole))
+            .map(|(at, (piece, _))| {
+                let state = merged.remove(&at).map_or(piece.state, |(state, _)| state);
+                (state, piece.first_line)
+            })
+            .collect()
+    }
+
+    /// What a split does with each piece.
     ///
     /// `carried`: the keys whose stream an earlier block left open; their pieces travel.
     /// The pieces of every other key are combined here: a stream that ends (the usage
     /// rule) is whole; so is one that finished every choice without a usage report, if
     /// its key is not in `ahead` (the keys that come again soon after the block, see
     /// [`LINGER`](super::LINGER)); the rest travel.
-    pub fn split(
-        self,
-        carried: &HashSet<String>,
-        ahead: &HashSet<String>,
-    ) -> (Vec<(PartialAccumulator, u64)>, Vec<Piece>) {
-        let mut pieces = self.pieces;
-        // Each piece's fate is decided where it lies and the pieces are then moved once, in
-        // order: the streams come out in order of their first line with no sort. Moving
-        // each piece (456 bytes) through a map and a sort was most of a split's time.
-        let mut fate = vec![Fate::Travels; pieces.len()];
-        // The keys are moved out for the map to borrow while the states change.
-        let keys: Vec<String> = pieces
-            .iter_mut()
-            .map(|p| std::mem::take(&mut p.key))
-            .collect();
+    ///
+    /// Decided where the pieces lie, and in their order: each piece (456 bytes) moved
+    /// through a map of open streams and a sort by first line was most of a split's time.
+    fn fates(&self, carried: &HashSet<String>, ahead: &HashSet<String>) -> Fates {
+        let mut fate = vec![Fate::Travels; self.pieces.len()];
+        let mut merged = HashMap::new();
         // Per key not carried, the first piece of the stream its pieces make so far.
         let mut open: HashMap<&str, usize, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(pieces.len(), Default::default());
-        for (at, key) in keys.iter().enumerate() {
-            let key = key.as_str();
+            HashMap::with_capacity_and_hasher(self.pieces.len(), Default::default());
+        for (at, piece) in self.pieces.iter().enumerate() {
+            let key = piece.key.as_str();
             if carried.contains(key) {
                 continue;
             }
             let Some(&head) = open.get(key) else {
-                if ends_stream(&pieces[at].state, pieces[at].ends_with_usage) {
+                if ends_stream(&piece.state, piece.ends_with_usage) {
                     fate[at] = Fate::Whole;
                 } else {
                     open.insert(key, at);
                 }
                 continue;
             };
-            let (before, rest) = pieces.split_at_mut(at);
-            let (stream, piece) = (&mut before[head], &rest[0]);
-            stream.state.extend(&piece.state);
-            stream.ends_with_usage = piece.ends_with_usage;
+            let first = &self.pieces[head];
+            let (state, ends_with_usage) = merged
+                .entry(head)
+                .or_insert_with(|| (first.state.clone(), first.ends_with_usage));
+            state.extend(&piece.state);
+            *ends_with_usage = piece.ends_with_usage;
             fate[at] = Fate::Merged;
-            if ends_stream(&stream.state, stream.ends_with_usage) {
+            if ends_stream(state, *ends_with_usage) {
                 fate[head] = Fate::Whole;
                 open.remove(key);
             }
         }
         for (key, head) in open {
-            if pieces[head].state.choices_finished() && !ahead.contains(key) {
+            let state = merged.get(&head).map_or(&self.pieces[head].state, |m| &m.0);
+            if state.choices_finished() && !ahead.contains(key) {
                 fate[head] = Fate::Whole;
             }
         }
-        let mut whole = Vec::new();
-        let mut travelling = Vec::new();
-        for ((mut piece, key), fate) in pieces.into_iter().zip(keys).zip(fate) {
-            match fate {
-                Fate::Whole => whole.push((piece.state, piece.first_line)),
-                Fate::Travels => {
-                    piece.key = key;
-                    travelling.push(piece);
-                }
-                Fate::Merged => {}
-            }
-        }
-        (whole, travelling)
+        Fates { fate, merged }
     }
 
     /// Every key of the block with the line of its first record, in that order.
@@ -345,13 +364,20 @@ fn ends_stream(state: &PartialAccumulator, ends_with_usage: bool) -> bool {
 /// What a split does with a piece.
 #[derive(Clone, Copy)]
 enum Fate {
-    /// It starts a stream the block holds whole (the stream's state is the piece's).
+    /// It starts a stream the block holds whole.
     Whole,
-    /// It travels: its key was carried in, or its stream may go on after the block (it
-    /// then holds the whole stream so far).
+    /// It travels: its key was carried in, or it starts a stream that may go on after the
+    /// block.
     Travels,
     /// It was merged into the first piece of its stream.
     Merged,
+}
+
+/// Each piece's [`Fate`], and the combined state (with whether its last chunk was a
+/// usage-only report) of each stream of several pieces, by the index of its first.
+struct Fates {
+    fate: Vec<Fate>,
+    merged: HashMap<usize, (PartialAccumulator, bool)>,
 }
 
 /// The streams that one key's pieces, in input order, make: a stream ends with a piece
@@ -434,6 +460,16 @@ mod tests {
         MergedBlock::merge(lines.join("\n").as_bytes(), None, None)
     }
 
+    /// The block's whole streams and travelling pieces, as a Dask split gets them.
+    fn split(
+        block: MergedBlock,
+        carried: &HashSet<String>,
+        ahead: &HashSet<String>,
+    ) -> (Vec<(PartialAccumulator, u64)>, Vec<Piece>) {
+        let travelling = block.travelling(carried, ahead);
+        (block.into_whole(carried, ahead), travelling)
+    }
+
     #[test]
     fn a_stream_cut_at_every_line_combines_to_the_single_pass() {
         let mut lines = vec![content(ID, "a")];
@@ -514,7 +550,7 @@ mod tests {
         ];
         let block = block(&lines);
         let carried = HashSet::from([b.to_owned()]);
-        let (whole, travelling) = block.split(&carried, &HashSet::new());
+        let (whole, travelling) = split(block, &carried, &HashSet::new());
         // `a` twice (its key reused after the end), `b` carried in, `c` still open.
         assert_eq!(whole.iter().map(|w| w.1).collect::<Vec<_>>(), [1, 7]);
         assert!(whole.iter().all(|w| w.0.is_finished()));
@@ -525,35 +561,45 @@ mod tests {
         assert_eq!(sent, [(b, 0), (c, 2)]);
         // A usage report alone ends a piece that only the combination can judge.
         let (whole, travelling) =
-            MergedBlock::merge(usage(a).as_bytes(), None, None).split(&carried, &carried);
+            split(MergedBlock::merge(usage(a).as_bytes(), None, None), &carried, &carried);
         assert!(whole.is_empty());
         assert!(travelling[0].ends_with_usage && !travelling[0].ended);
     }
 
     #[test]
-    fn a_stream_of_several_pieces_comes_out_whole_in_order_of_its_first_line() {
-        let (d, e) = ("chatcmpl-d", "chatcmpl-e");
+    fn a_stream_of_several_pieces_is_one_stream_whole_or_travelling() {
+        let (d, e, f) = ("chatcmpl-d", "chatcmpl-e", "chatcmpl-f");
         let lines = [
             content(d, "one "),
             // Ends `d`'s first piece, not its stream: no choice has finished yet.
             usage(d),
             content(e, "x"),
+            content(f, "a"),
+            usage(f),
             finish(e),
             usage(e),
             content(d, "two"),
             finish(d),
             usage(d),
+            // `f` goes on after the block.
+            content(f, "b"),
         ];
         let block = block(&lines);
-        assert_eq!(block.pieces.len(), 3);
-        let (whole, travelling) = block.split(&HashSet::new(), &HashSet::new());
-        assert!(travelling.is_empty());
+        assert_eq!(block.pieces.len(), 5);
+        let (whole, travelling) = split(block, &HashSet::new(), &HashSet::new());
         // `d` ends after `e` but began before it.
         assert_eq!(whole.iter().map(|w| w.1).collect::<Vec<_>>(), [0, 2]);
-        assert_eq!(whole[0].0.chunk_count(), 5);
         assert!(whole.iter().all(|w| w.0.is_finished()));
+        assert_eq!(whole[0].0.chunk_count(), 5);
         let d_lines: Vec<String> = lines.iter().filter(|l| l.contains(d)).cloned().collect();
         assert_eq!(json(&whole[0].0), single_pass(&d_lines));
+        // `f`'s two pieces travel as one, from its first line.
+        assert_eq!(travelling.len(), 1);
+        let sent = &travelling[0];
+        assert_eq!((sent.key.as_str(), sent.first_line), (f, 3));
+        assert!(!sent.ends_with_usage);
+        let f_lines: Vec<String> = lines.iter().filter(|l| l.contains(f)).cloned().collect();
+        assert_eq!(json(&sent.state), single_pass(&f_lines));
     }
 
     #[test]
@@ -561,11 +607,11 @@ mod tests {
         let lines = [content(ID, "x"), finish(ID)];
         let block = block(&lines);
         assert_eq!(block.open_keys(), (vec![], vec![ID]));
-        let (whole, travelling) = block.clone().split(&HashSet::new(), &HashSet::new());
+        let (whole, travelling) = split(block.clone(), &HashSet::new(), &HashSet::new());
         assert_eq!((whole.len(), travelling.len()), (1, 0));
         assert!(whole[0].0.choices_finished() && !whole[0].0.is_finished());
         let ahead = HashSet::from([ID.to_owned()]);
-        let (whole, travelling) = block.split(&HashSet::new(), &ahead);
+        let (whole, travelling) = split(block, &HashSet::new(), &ahead);
         assert_eq!((whole.len(), travelling.len()), (0, 1));
     }
 

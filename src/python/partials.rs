@@ -53,8 +53,8 @@ fn completion(state: PartialAccumulator, source: usize, first_line: u64) -> LogC
 type PickledBlock<'py> = (Vec<PieceTuple>, u64, Vec<BadTuple<'py>>, usize);
 
 /// One block of JSONL records, merged into pieces per key. Picklable (a scheduler may move
-/// it between workers) until it is split: splitting takes its pieces rather than copying
-/// them (copying was most of the split's time), so a block splits once.
+/// it between workers) until its rows are taken: `take_rows` takes its pieces rather than
+/// copying them (copying was most of the time it took), so it runs once, last.
 #[pyclass(module = "chatchunk._core", frozen)]
 pub struct PartialBlock {
     lines: u64,
@@ -63,7 +63,7 @@ pub struct PartialBlock {
     /// whether moving the block is worth it.
     weight: usize,
     bad: Vec<BlockBadRecord>,
-    /// The merged pieces (its `bad` moved out above), until `split` takes them.
+    /// The merged pieces (its `bad` moved out above), until `take_rows` takes them.
     block: Mutex<Option<MergedBlock>>,
 }
 
@@ -84,7 +84,7 @@ impl PartialBlock {
 }
 
 fn spent() -> PyErr {
-    PyValueError::new_err("this block has been split: its pieces are gone")
+    PyValueError::new_err("this block's rows have been taken: its pieces are gone")
 }
 
 #[pymethods]
@@ -121,36 +121,51 @@ impl PartialBlock {
             .collect()
     }
 
-    /// Splits the block (see `MergedBlock::split`), taking its pieces: the rows (as
-    /// `merge_log_arrow`'s columns) of the streams it holds whole, and the pieces of the
-    /// others as `(key, first_line, ends_with_usage, ended, state)`. `carried`: the keys an
-    /// earlier block left open; `ahead`: the keys that come again soon after the block;
-    /// `line_base`: the number of lines of the file before the block.
-    fn split<'py>(
+    /// The pieces that travel (see `MergedBlock::travelling`), read in place, as
+    /// `(key, first_line, ends_with_usage, ended, state)`. `carried`: the keys an earlier
+    /// block left open; `ahead`: the keys that come again soon after the block.
+    fn travelling(
+        &self,
+        py: Python<'_>,
+        carried: HashSet<String>,
+        ahead: HashSet<String>,
+    ) -> PyResult<Vec<PieceTuple>> {
+        let guard = self.block.lock().map_err(|_| spent())?;
+        let block = guard.as_ref().ok_or_else(spent)?;
+        Ok(py.detach(|| {
+            block
+                .travelling(&carried, &ahead)
+                .into_iter()
+                .map(piece_tuple)
+                .collect()
+        }))
+    }
+
+    /// The rows (as `merge_log_arrow`'s columns) of the streams the block holds whole,
+    /// taking its pieces: call `travelling` first. `line_base`: the number of lines of the
+    /// file before the block.
+    fn take_rows<'py>(
         &self,
         py: Python<'py>,
         carried: HashSet<String>,
         ahead: HashSet<String>,
         source: String,
         line_base: u64,
-    ) -> PyResult<(Bound<'py, PyDict>, Vec<PieceTuple>)> {
+    ) -> PyResult<Bound<'py, PyDict>> {
         let block = self
             .block
             .lock()
             .map_err(|_| spent())?
             .take()
             .ok_or_else(spent)?;
-        let (rows, pieces) = py.detach(|| {
-            let (whole, travelling) = block.split(&carried, &ahead);
-            let rows: Vec<_> = whole
+        let rows = py.detach(|| {
+            block
+                .into_whole(&carried, &ahead)
                 .into_iter()
                 .map(|(state, line)| completion(state, 0, line_base + line + 1))
-                .collect();
-            let pieces: Vec<PieceTuple> = travelling.into_iter().map(piece_tuple).collect();
-            (rows, pieces)
+                .collect()
         });
-        let columns = super::arrow_columns::columns(py, &[source], rows)?;
-        Ok((columns, pieces))
+        super::arrow_columns::columns(py, &[source], rows)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledBlock<'py>)> {
