@@ -560,8 +560,11 @@ mod tests {
             .collect();
         assert_eq!(sent, [(b, 0), (c, 2)]);
         // A usage report alone ends a piece that only the combination can judge.
-        let (whole, travelling) =
-            split(MergedBlock::merge(usage(a).as_bytes(), None, None), &carried, &carried);
+        let (whole, travelling) = split(
+            MergedBlock::merge(usage(a).as_bytes(), None, None),
+            &carried,
+            &carried,
+        );
         assert!(whole.is_empty());
         assert!(travelling[0].ends_with_usage && !travelling[0].ended);
     }

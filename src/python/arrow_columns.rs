@@ -99,11 +99,13 @@ impl Default for Utf8 {
     }
 }
 
+/// A column's text passed the 2 GiB that 32-bit Arrow offsets reach.
+struct TooMuchText;
+
 impl Utf8 {
-    fn push(&mut self, value: Option<&str>) -> PyResult<()> {
+    fn push(&mut self, value: Option<&str>) -> Result<(), TooMuchText> {
         self.data.extend_from_slice(value.unwrap_or("").as_bytes());
-        let end = i32::try_from(self.data.len())
-            .map_err(|_| PyValueError::new_err("more than 2 GiB of text in one batch"))?;
+        let end = i32::try_from(self.data.len()).map_err(|_| TooMuchText)?;
         self.offsets.extend_from_slice(&end.to_le_bytes());
         self.valid.push(value.is_some());
         Ok(())
@@ -173,7 +175,7 @@ impl Default for ToolCalls {
 }
 
 impl ToolCalls {
-    fn push(&mut self, choice: Option<&CompletionChoice<'static>>) -> PyResult<()> {
+    fn push(&mut self, choice: Option<&CompletionChoice<'static>>) -> Result<(), TooMuchText> {
         let calls = choice
             .and_then(|c| c.message.get())
             .and_then(|m| m.tool_calls.get());
@@ -218,130 +220,150 @@ fn count(value: Option<&u64>) -> Option<i64> {
 }
 
 /// The Arrow columns of `items`: one row per (stream, choice), one row with a null
-/// `choice_index` for a stream without choices. A large batch of `items` is freed on
-/// another thread once copied: freeing the merged streams of a Dask block took a fifth of
-/// its split, on the path every later task waits on. A small one costs less to free here
-/// than a thread costs to start.
+/// `choice_index` for a stream without choices. Built without the GIL, which a Dask
+/// worker's event loop needs to serve transfers meanwhile. A large batch of `items` is
+/// freed on another thread once copied: freeing the merged streams of a Dask block took a
+/// fifth of its split, on the path every later task waits on. A small one costs less to
+/// free here than a thread costs to start.
 pub(crate) fn columns<'py>(
     py: Python<'py>,
     sources: &[String],
     items: Vec<LogCompletion>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let built = columns_of(py, sources, &items);
+    let built = py.detach(|| Columns::build(sources, &items));
     if items.len() >= 1024 {
         // If no thread can be started, the closure and the items with it are dropped here.
         let _ = std::thread::Builder::new().spawn(move || drop(items));
     }
     built
+        .map_err(|TooMuchText| PyValueError::new_err("more than 2 GiB of text in one batch"))?
+        .into_py(py)
 }
 
-fn columns_of<'py>(
-    py: Python<'py>,
-    sources: &[String],
-    items: &[LogCompletion],
-) -> PyResult<Bound<'py, PyDict>> {
-    let mut id = Utf8::default();
-    let mut choice_index = Int64::default();
-    let mut model = Utf8::default();
-    let mut created = Int64::default();
-    let mut fingerprint = Utf8::default();
-    let mut role = Utf8::default();
-    let mut content = Utf8::default();
-    let mut reasoning = Utf8::default();
-    let mut refusal = Utf8::default();
-    let mut tool_calls = ToolCalls::default();
-    let mut finish = Utf8::default();
-    let mut stop = Utf8::default();
-    let mut prompt = Int64::default();
-    let mut completion_tokens = Int64::default();
-    let mut total = Int64::default();
-    let mut cached = Int64::default();
-    let mut reasoning_tokens = Int64::default();
-    let mut n_chunks = Int64::default();
-    let mut complete = Bitmap::default();
-    let mut source = Utf8::default();
-    let mut first_line = Int64::default();
-    for item in items {
-        let c: &Completion<'static> = &item.completion;
-        let usage = c.usage.get();
-        let choices: &[CompletionChoice<'static>] = c.choices.get().map_or(&[], Vec::as_slice);
-        for k in 0..choices.len().max(1) {
-            let choice = choices.get(k);
-            let message = choice.and_then(|ch| ch.message.get());
-            id.push(c.id.get().map(|t| t.as_str()))?;
-            model.push(c.model.get().map(|t| t.as_str()))?;
-            created.push(c.created.get().copied());
-            fingerprint.push(c.system_fingerprint.get().map(|t| t.as_str()))?;
-            choice_index.push(choice.map(|ch| ch.index.get().map_or(0, |i| i.value as i64)));
-            role.push(message.and_then(|m| m.role.get()).map(|t| t.as_str()))?;
-            content.push(message.and_then(|m| m.content.get()).map(|t| t.as_str()))?;
-            reasoning.push(
-                message
-                    .and_then(|m| m.reasoning_content.get().or(m.reasoning.get()))
-                    .map(|t| t.as_str()),
-            )?;
-            refusal.push(message.and_then(|m| m.refusal.get()).map(|t| t.as_str()))?;
-            tool_calls.push(choice)?;
-            finish.push(
-                choice
-                    .and_then(|ch| ch.finish_reason.get())
-                    .map(|t| t.as_str()),
-            )?;
-            let stop_text = choice
-                .and_then(|ch| ch.stop_reason.get())
-                .map(|s| match &s.value {
-                    StopValue::Int(i) => i.to_string(),
-                    StopValue::Str(t) => t.as_str().to_owned(),
-                });
-            stop.push(stop_text.as_deref())?;
-            prompt.push(count(usage.and_then(|u| u.prompt_tokens.get())));
-            completion_tokens.push(count(usage.and_then(|u| u.completion_tokens.get())));
-            total.push(count(usage.and_then(|u| u.total_tokens.get())));
-            cached.push(count(
-                usage
-                    .and_then(|u| u.prompt_tokens_details.get())
-                    .and_then(|d| d.cached_tokens.get()),
-            ));
-            reasoning_tokens.push(count(
-                usage
-                    .and_then(|u| u.completion_tokens_details.get())
-                    .and_then(|d| d.reasoning_tokens.get()),
-            ));
-            n_chunks.push(Some(item.n_chunks as i64));
-            complete.push(item.complete);
-            source.push(Some(&sources[item.source]))?;
-            first_line.push(Some(item.first_line as i64));
+/// `merge_log_arrow`'s columns, in its order.
+#[derive(Default)]
+struct Columns {
+    id: Utf8,
+    choice_index: Int64,
+    model: Utf8,
+    created: Int64,
+    fingerprint: Utf8,
+    role: Utf8,
+    content: Utf8,
+    reasoning: Utf8,
+    refusal: Utf8,
+    tool_calls: ToolCalls,
+    finish: Utf8,
+    stop: Utf8,
+    prompt: Int64,
+    completion_tokens: Int64,
+    total: Int64,
+    cached: Int64,
+    reasoning_tokens: Int64,
+    n_chunks: Int64,
+    complete: Bitmap,
+    source: Utf8,
+    first_line: Int64,
+}
+
+impl Columns {
+    fn build(sources: &[String], items: &[LogCompletion]) -> Result<Columns, TooMuchText> {
+        let mut cols = Columns::default();
+        for item in items {
+            let c: &Completion<'static> = &item.completion;
+            let usage = c.usage.get();
+            let choices: &[CompletionChoice<'static>] = c.choices.get().map_or(&[], Vec::as_slice);
+            for k in 0..choices.len().max(1) {
+                let choice = choices.get(k);
+                let message = choice.and_then(|ch| ch.message.get());
+                cols.id.push(c.id.get().map(|t| t.as_str()))?;
+                cols.model.push(c.model.get().map(|t| t.as_str()))?;
+                cols.created.push(c.created.get().copied());
+                cols.fingerprint
+                    .push(c.system_fingerprint.get().map(|t| t.as_str()))?;
+                cols.choice_index
+                    .push(choice.map(|ch| ch.index.get().map_or(0, |i| i.value as i64)));
+                cols.role
+                    .push(message.and_then(|m| m.role.get()).map(|t| t.as_str()))?;
+                cols.content
+                    .push(message.and_then(|m| m.content.get()).map(|t| t.as_str()))?;
+                cols.reasoning.push(
+                    message
+                        .and_then(|m| m.reasoning_content.get().or(m.reasoning.get()))
+                        .map(|t| t.as_str()),
+                )?;
+                cols.refusal
+                    .push(message.and_then(|m| m.refusal.get()).map(|t| t.as_str()))?;
+                cols.tool_calls.push(choice)?;
+                cols.finish.push(
+                    choice
+                        .and_then(|ch| ch.finish_reason.get())
+                        .map(|t| t.as_str()),
+                )?;
+                let stop_text =
+                    choice
+                        .and_then(|ch| ch.stop_reason.get())
+                        .map(|s| match &s.value {
+                            StopValue::Int(i) => i.to_string(),
+                            StopValue::Str(t) => t.as_str().to_owned(),
+                        });
+                cols.stop.push(stop_text.as_deref())?;
+                cols.prompt
+                    .push(count(usage.and_then(|u| u.prompt_tokens.get())));
+                cols.completion_tokens
+                    .push(count(usage.and_then(|u| u.completion_tokens.get())));
+                cols.total
+                    .push(count(usage.and_then(|u| u.total_tokens.get())));
+                cols.cached.push(count(
+                    usage
+                        .and_then(|u| u.prompt_tokens_details.get())
+                        .and_then(|d| d.cached_tokens.get()),
+                ));
+                cols.reasoning_tokens.push(count(
+                    usage
+                        .and_then(|u| u.completion_tokens_details.get())
+                        .and_then(|d| d.reasoning_tokens.get()),
+                ));
+                cols.n_chunks.push(Some(item.n_chunks as i64));
+                cols.complete.push(item.complete);
+                cols.source.push(Some(&sources[item.source]))?;
+                cols.first_line.push(Some(item.first_line as i64));
+            }
         }
+        Ok(cols)
     }
-    let rows = complete.len;
-    let d = PyDict::new(py);
-    d.set_item("id", id.into_py(py)?)?;
-    d.set_item("choice_index", choice_index.into_py(py)?)?;
-    d.set_item("model", model.into_py(py)?)?;
-    d.set_item("created", created.into_py(py)?)?;
-    d.set_item("system_fingerprint", fingerprint.into_py(py)?)?;
-    d.set_item("role", role.into_py(py)?)?;
-    d.set_item("content", content.into_py(py)?)?;
-    d.set_item("reasoning_content", reasoning.into_py(py)?)?;
-    d.set_item("refusal", refusal.into_py(py)?)?;
-    d.set_item("tool_calls", tool_calls.into_py(py)?)?;
-    d.set_item("finish_reason", finish.into_py(py)?)?;
-    d.set_item("stop_reason", stop.into_py(py)?)?;
-    d.set_item("prompt_tokens", prompt.into_py(py)?)?;
-    d.set_item("completion_tokens", completion_tokens.into_py(py)?)?;
-    d.set_item("total_tokens", total.into_py(py)?)?;
-    d.set_item("cached_tokens", cached.into_py(py)?)?;
-    d.set_item("reasoning_tokens", reasoning_tokens.into_py(py)?)?;
-    d.set_item("n_chunks", n_chunks.into_py(py)?)?;
-    let complete = (
-        "bool",
-        rows,
-        0,
-        py.None(),
-        ArrowBuffer::new(py, complete.bytes)?,
-    );
-    d.set_item("complete", complete)?;
-    d.set_item("source", source.into_py(py)?)?;
-    d.set_item("first_line", first_line.into_py(py)?)?;
-    Ok(d)
+
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        let rows = self.complete.len;
+        let d = PyDict::new(py);
+        d.set_item("id", self.id.into_py(py)?)?;
+        d.set_item("choice_index", self.choice_index.into_py(py)?)?;
+        d.set_item("model", self.model.into_py(py)?)?;
+        d.set_item("created", self.created.into_py(py)?)?;
+        d.set_item("system_fingerprint", self.fingerprint.into_py(py)?)?;
+        d.set_item("role", self.role.into_py(py)?)?;
+        d.set_item("content", self.content.into_py(py)?)?;
+        d.set_item("reasoning_content", self.reasoning.into_py(py)?)?;
+        d.set_item("refusal", self.refusal.into_py(py)?)?;
+        d.set_item("tool_calls", self.tool_calls.into_py(py)?)?;
+        d.set_item("finish_reason", self.finish.into_py(py)?)?;
+        d.set_item("stop_reason", self.stop.into_py(py)?)?;
+        d.set_item("prompt_tokens", self.prompt.into_py(py)?)?;
+        d.set_item("completion_tokens", self.completion_tokens.into_py(py)?)?;
+        d.set_item("total_tokens", self.total.into_py(py)?)?;
+        d.set_item("cached_tokens", self.cached.into_py(py)?)?;
+        d.set_item("reasoning_tokens", self.reasoning_tokens.into_py(py)?)?;
+        d.set_item("n_chunks", self.n_chunks.into_py(py)?)?;
+        let complete = (
+            "bool",
+            rows,
+            0,
+            py.None(),
+            ArrowBuffer::new(py, self.complete.bytes)?,
+        );
+        d.set_item("complete", complete)?;
+        d.set_item("source", self.source.into_py(py)?)?;
+        d.set_item("first_line", self.first_line.into_py(py)?)?;
+        Ok(d)
+    }
 }
