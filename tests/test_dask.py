@@ -240,17 +240,44 @@ def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
         # Read in place: the block still pickles whole, and gives the same again.
         assert pickle.loads(pickle.dumps(from_file)).travelling(carried, set()) == pieces
         rows = arrow_batch(from_file.take_rows(carried, set(), path, 0))
+        # Taking the rows leaves the travelling pieces, pickled or not.
+        assert from_file.travelling(carried, set()) == pieces
+        assert pickle.loads(pickle.dumps(from_file)).travelling(carried, set()) == pieces
         for other in (again, from_bytes):
+            other_rows = arrow_batch(other.take_rows(carried, set(), path, 0))
+            assert other_rows.equals(rows)
             assert other.travelling(carried, set()) == pieces
-            assert arrow_batch(other.take_rows(carried, set(), path, 0)).equals(rows)
         assert {p[0] for p in pieces} >= carried
         assert not carried & set(rows.column("id").to_pylist())
-        # Taking the rows takes the pieces: it happens once, and says so after.
-        for spent in (
-            lambda: from_file.take_rows(carried, set(), path, 0),
-            lambda: from_file.travelling(carried, set()),
-            lambda: pickle.dumps(from_file),
-        ):
+        # The rows are taken once, and a block says so after, pickled or not.
+        for taken in (from_file, pickle.loads(pickle.dumps(from_file))):
             with pytest.raises(ValueError, match="rows have been taken"):
-                spent()
+                taken.take_rows(carried, set(), path, 0)
         assert from_file.lines == again.lines and from_file.bad() == again.bad()
+
+
+def test_a_block_pickles_while_another_thread_reads_its_pieces(tmp_path):
+    """A Dask worker's event loop pickles a block (to move it) while a task reads it on
+    another thread with the GIL let go: neither may wait for the other forever."""
+    streams = corpus.make_streams(3000, seed=8)
+    lines = [dumps(c) for _, c in corpus.interleave(streams, random.Random(8))]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(line + "\n" for line in lines))
+    script = f"""
+import pickle, threading
+from chatchunk._core import partial_block_file
+block = partial_block_file({str(path)!r}, 0, {path.stat().st_size})
+carried = {{k for k, _ in block.keys()[::2]}}
+expected = block.travelling(carried, set())
+def read():
+    for _ in range(40):
+        assert block.travelling(carried, set()) == expected
+reader = threading.Thread(target=read)
+reader.start()
+while reader.is_alive():
+    pickle.dumps(block)
+reader.join()
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "ok", run.stderr

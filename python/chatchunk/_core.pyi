@@ -666,6 +666,7 @@ def _partial_block(
     lines: int,
     bad: list[tuple[int, int, str, bytes]],
     weight: int,
+    rows_taken: bool,
 ) -> PartialBlock: ...
 def partial_rows(
     keys: list[list[tuple[bytes, bool, int, int]]], sources: list[str]

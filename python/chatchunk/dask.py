@@ -235,9 +235,11 @@ def _travelling(
 def _block_rows(
     block: PartialBlock, plans: tuple, n: int, path: str, _travelled: Any, _errors_checked: int
 ) -> Any:
-    """The rows of the streams a block holds whole: a partition. Runs once its travelling
-    pieces are out (it takes the block's pieces) and the bad lines of every task are
-    handled. Apart from ``_travelling``, so that the reduce need not wait for it."""
+    """The rows of the streams a block holds whole: a partition, once the bad lines of
+    every task are handled. Apart from ``_travelling``, so that the reduce need not wait
+    for it, and after it (either order gives the same), so that a worker sends the pieces
+    the reduce waits for before it builds rows: left to itself, a worker ran one before
+    the other either way, and the reduce then waited 40 ms longer."""
     base, carried, again = plans[0][n]
     return _frame(block.take_rows(carried, again, path, base))
 

@@ -6,7 +6,7 @@
 //! included) into [`Piece`]s, and a piece ends at every usage-only chunk: whether that
 //! chunk ends its stream (the single-machine rule: once every choice has finished) may
 //! depend on what earlier blocks hold. [`combine_pieces`] applies the rule to the combined
-//! states, in input order; [`MergedBlock::into_whole`] does so at once for the keys that no
+//! states, in input order; [`MergedBlock::into_parts`] does so at once for the keys that no
 //! earlier block left open, so only the streams that cross blocks travel.
 
 use std::collections::{HashMap, HashSet};
@@ -158,8 +158,8 @@ impl BlockMerger {
 
 impl MergedBlock {
     /// The pieces that travel, to be combined with other blocks' pieces: see [`Fates`].
-    /// Read in place (the states are copied), so that the streams the block holds whole
-    /// can be finished after, and apart.
+    /// Read in place (the states are copied): the streams the block holds whole can be
+    /// finished apart, before or after. A block of only travelling pieces gives them all.
     pub fn travelling(&self, carried: &HashSet<String>, ahead: &HashSet<String>) -> Vec<Piece> {
         let Fates { fate, mut merged } = self.fates(carried, ahead);
         let mut out = Vec::new();
@@ -176,23 +176,33 @@ impl MergedBlock {
     }
 
     /// The streams the block holds whole (see [`Fates`]), each with its first line, in
-    /// that order; taken from the block.
-    pub fn into_whole(
+    /// that order, and the pieces that travel, as [`travelling`](Self::travelling) gives
+    /// them; both moved out of the block.
+    pub fn into_parts(
         self,
         carried: &HashSet<String>,
         ahead: &HashSet<String>,
-    ) -> Vec<(PartialAccumulator, u64)> {
+    ) -> (Vec<(PartialAccumulator, u64)>, Vec<Piece>) {
         let Fates { fate, mut merged } = self.fates(carried, ahead);
-        self.pieces
-            .into_iter()
-            .zip(fate)
-            .enumerate()
-            .filter(|(_, (_, fate))| matches!(fate, Fate::Whole))
-            .map(|(at, (piece, _))| {
-                let state = merged.remove(&at).map_or(piece.state, |(state, _)| state);
-                (state, piece.first_line)
-            })
-            .collect()
+        let mut whole = Vec::new();
+        let mut travelling = Vec::new();
+        for (at, (mut piece, fate)) in self.pieces.into_iter().zip(fate).enumerate() {
+            let combined = merged.remove(&at);
+            match fate {
+                Fate::Whole => {
+                    let state = combined.map_or(piece.state, |(state, _)| state);
+                    whole.push((state, piece.first_line));
+                }
+                Fate::Travels => {
+                    if let Some((state, ends_with_usage)) = combined {
+                        (piece.state, piece.ends_with_usage) = (state, ends_with_usage);
+                    }
+                    travelling.push(piece);
+                }
+                Fate::Merged => {}
+            }
+        }
+        (whole, travelling)
     }
 
     /// What a split does with each piece.
@@ -460,14 +470,43 @@ mod tests {
         MergedBlock::merge(lines.join("\n").as_bytes(), None, None)
     }
 
-    /// The block's whole streams and travelling pieces, as a Dask split gets them.
+    /// The block's whole streams and travelling pieces, as a Dask split gets them, in
+    /// either order.
     fn split(
         block: MergedBlock,
         carried: &HashSet<String>,
         ahead: &HashSet<String>,
     ) -> (Vec<(PartialAccumulator, u64)>, Vec<Piece>) {
         let travelling = block.travelling(carried, ahead);
-        (block.into_whole(carried, ahead), travelling)
+        let (whole, moved) = block.into_parts(carried, ahead);
+        assert_eq!(piece_list(&moved), piece_list(&travelling));
+        // What is left of a block once its whole streams are out travels, all of it.
+        let rest = MergedBlock {
+            pieces: moved,
+            ..MergedBlock::default()
+        };
+        assert_eq!(
+            piece_list(&rest.travelling(carried, ahead)),
+            piece_list(&travelling)
+        );
+        assert!(rest.into_parts(carried, ahead).0.is_empty());
+        (whole, travelling)
+    }
+
+    fn piece_list(pieces: &[Piece]) -> Vec<(String, u64, bool, bool, Vec<u8>)> {
+        pieces
+            .iter()
+            .map(|p| {
+                let state = p.state.to_bytes();
+                (
+                    p.key.clone(),
+                    p.first_line,
+                    p.ends_with_usage,
+                    p.ended,
+                    state,
+                )
+            })
+            .collect()
     }
 
     #[test]

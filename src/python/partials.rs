@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::log::{
@@ -49,12 +50,14 @@ fn completion(state: PartialAccumulator, source: usize, first_line: u64) -> LogC
     }
 }
 
-/// What a pickled `PartialBlock` holds: its pieces, line count and bad records.
-type PickledBlock<'py> = (Vec<PieceTuple>, u64, Vec<BadTuple<'py>>, usize);
+/// What a pickled `PartialBlock` holds: its pieces, line count, bad records, weight and
+/// whether its rows were taken.
+type PickledBlock<'py> = (Vec<PieceTuple>, u64, Vec<BadTuple<'py>>, usize, bool);
 
-/// One block of JSONL records, merged into pieces per key. Picklable (a scheduler may move
-/// it between workers) until its rows are taken: `take_rows` takes its pieces rather than
-/// copying them (copying was most of the time it took), so it runs once, last.
+/// One block of JSONL records, merged into pieces per key; picklable (a scheduler may move
+/// it between workers). `take_rows` takes the pieces of the streams it holds whole rather
+/// than copying them (copying was most of the time it took), leaving the travelling ones,
+/// so that it and `travelling` may run in either order.
 #[pyclass(module = "chatchunk._core", frozen)]
 pub struct PartialBlock {
     lines: u64,
@@ -63,28 +66,38 @@ pub struct PartialBlock {
     /// whether moving the block is worth it.
     weight: usize,
     bad: Vec<BlockBadRecord>,
-    /// The merged pieces (its `bad` moved out above), until `take_rows` takes them.
-    block: Mutex<Option<MergedBlock>>,
+    block: Mutex<Pieces>,
+}
+
+/// The merged pieces (the block's `bad` moved out); once the rows are taken, only the
+/// travelling ones.
+struct Pieces {
+    block: MergedBlock,
+    rows_taken: bool,
 }
 
 impl PartialBlock {
-    fn new(mut block: MergedBlock, weight: usize) -> Self {
+    fn new(mut block: MergedBlock, weight: usize, rows_taken: bool) -> Self {
         PartialBlock {
             lines: block.lines,
             weight,
             bad: std::mem::take(&mut block.bad),
-            block: Mutex::new(Some(block)),
+            block: Mutex::new(Pieces { block, rows_taken }),
         }
     }
 
-    fn with_block<R>(&self, read: impl FnOnce(&MergedBlock) -> R) -> PyResult<R> {
-        let guard = self.block.lock().map_err(|_| spent())?;
-        guard.as_ref().map(read).ok_or_else(spent)
+    /// The pieces, locked without holding the GIL while waiting: a call that holds the
+    /// lock lets the GIL go while it works, and must be able to take it back to finish
+    /// (a Dask worker's event loop pickles a block while a task reads it).
+    fn pieces(&self, py: Python<'_>) -> PyResult<std::sync::MutexGuard<'_, Pieces>> {
+        self.block
+            .lock_py_attached(py)
+            .map_err(|_| PyValueError::new_err("this block is unusable: a call on it failed"))
     }
-}
 
-fn spent() -> PyErr {
-    PyValueError::new_err("this block's rows have been taken: its pieces are gone")
+    fn with_block<R>(&self, py: Python<'_>, read: impl FnOnce(&MergedBlock) -> R) -> PyResult<R> {
+        Ok(read(&self.pieces(py)?.block))
+    }
 }
 
 #[pymethods]
@@ -96,15 +109,17 @@ impl PartialBlock {
     }
 
     /// Every key of the block with the line of its first record (0-based), in that order.
-    fn keys(&self) -> PyResult<Vec<(String, u64)>> {
-        self.with_block(|b| b.keys().map(|(k, line)| (k.to_owned(), line)).collect())
+    fn keys(&self, py: Python<'_>) -> PyResult<Vec<(String, u64)>> {
+        self.with_block(py, |b| {
+            b.keys().map(|(k, line)| (k.to_owned(), line)).collect()
+        })
     }
 
     /// The keys whose stream may be open at the end of the block: (with a choice not
     /// finished, finished without a usage report).
-    fn open_keys(&self) -> PyResult<(Vec<String>, Vec<String>)> {
+    fn open_keys(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<String>)> {
         let owned = |keys: Vec<&str>| keys.into_iter().map(str::to_owned).collect();
-        self.with_block(|b| {
+        self.with_block(py, |b| {
             let (unfinished, unreported) = b.open_keys();
             (owned(unfinished), owned(unreported))
         })
@@ -130,10 +145,10 @@ impl PartialBlock {
         carried: HashSet<String>,
         ahead: HashSet<String>,
     ) -> PyResult<Vec<PieceTuple>> {
-        let guard = self.block.lock().map_err(|_| spent())?;
-        let block = guard.as_ref().ok_or_else(spent)?;
+        let pieces = self.pieces(py)?;
         Ok(py.detach(|| {
-            block
+            pieces
+                .block
                 .travelling(&carried, &ahead)
                 .into_iter()
                 .map(piece_tuple)
@@ -142,8 +157,9 @@ impl PartialBlock {
     }
 
     /// The rows (as `merge_log_arrow`'s columns) of the streams the block holds whole,
-    /// taking its pieces: call `travelling` first. `line_base`: the number of lines of the
-    /// file before the block.
+    /// taking their pieces, once; `travelling` gives the same before or after. The
+    /// arguments as for `travelling`, and `line_base`: the lines of the file before the
+    /// block.
     fn take_rows<'py>(
         &self,
         py: Python<'py>,
@@ -152,33 +168,44 @@ impl PartialBlock {
         source: String,
         line_base: u64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let block = self
-            .block
-            .lock()
-            .map_err(|_| spent())?
-            .take()
-            .ok_or_else(spent)?;
-        let rows = py.detach(|| {
-            block
-                .into_whole(&carried, &ahead)
+        let mut pieces = self.pieces(py)?;
+        if pieces.rows_taken {
+            return Err(PyValueError::new_err("this block's rows have been taken"));
+        }
+        let block = std::mem::take(&mut pieces.block);
+        let (rows, travelling) = py.detach(|| {
+            let (whole, travelling) = block.into_parts(&carried, &ahead);
+            let rows: Vec<_> = whole
                 .into_iter()
                 .map(|(state, line)| completion(state, 0, line_base + line + 1))
-                .collect()
+                .collect();
+            (rows, travelling)
         });
+        pieces.block.pieces = travelling;
+        pieces.rows_taken = true;
+        drop(pieces);
         super::arrow_columns::columns(py, &[source], rows)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledBlock<'py>)> {
         let py = slf.py();
         let this = slf.get();
-        let pieces = this.with_block(|b| b.pieces.iter().cloned().map(piece_tuple).collect())?;
+        let (pieces, rows_taken) = {
+            let held = this.pieces(py)?;
+            let pieces = held.block.pieces.iter().cloned().map(piece_tuple).collect();
+            (pieces, held.rows_taken)
+        };
         let rebuild = py.import("chatchunk._core")?.getattr("_partial_block")?;
-        Ok((rebuild, (pieces, this.lines, this.bad(py), this.weight)))
+        Ok((
+            rebuild,
+            (pieces, this.lines, this.bad(py), this.weight, rows_taken),
+        ))
     }
 
     /// Roughly the memory held (see `weight`), for schedulers that weigh what they move.
-    fn __sizeof__(&self) -> usize {
-        let pieces = self.with_block(|_| self.weight).unwrap_or(0);
+    fn __sizeof__(&self, py: Python<'_>) -> usize {
+        let whole = self.pieces(py).is_ok_and(|p| !p.rows_taken);
+        let pieces = if whole { self.weight } else { 0 };
         pieces + self.bad.iter().map(|r| 64 + r.raw.len()).sum::<usize>()
     }
 }
@@ -195,7 +222,7 @@ pub fn partial_block(
     let key_at = pointer(key)?;
     let chunk_at = pointer(chunk)?;
     let block = py.detach(|| MergedBlock::merge(data, key_at, chunk_at));
-    Ok(PartialBlock::new(block, data.len()))
+    Ok(PartialBlock::new(block, data.len(), false))
 }
 
 /// Merges the lines of a local file that start in `[start, end)` into pieces per key,
@@ -213,7 +240,7 @@ pub fn partial_block_file(
     let key_at = pointer(key)?;
     let chunk_at = pointer(chunk)?;
     let (block, weight) = py.detach(|| merge_file(&path, (start, end), key_at, chunk_at))?;
-    Ok(PartialBlock::new(block, weight))
+    Ok(PartialBlock::new(block, weight, false))
 }
 
 /// A `PartialBlock` from its pickled form.
@@ -223,6 +250,7 @@ pub fn _partial_block(
     lines: u64,
     bad: Vec<(u64, u64, String, Vec<u8>)>,
     weight: usize,
+    rows_taken: bool,
 ) -> PyResult<PartialBlock> {
     let pieces = pieces
         .into_iter()
@@ -249,6 +277,7 @@ pub fn _partial_block(
     Ok(PartialBlock::new(
         MergedBlock { pieces, lines, bad },
         weight,
+        rows_taken,
     ))
 }
 
