@@ -215,6 +215,10 @@ def test_wrapped_records_with_key_and_chunk(client, log, tmp_path):
     assert got == rows(merge_log_arrow(paths, **options))
 
 
+def summarized(summary) -> tuple:
+    return summary.lines, summary.head(2**63), summary.unfinished, summary.unreported
+
+
 def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
     # No cluster: the pieces a block task makes, read by Rust from the file or from
     # bytes, before and after a pickle round trip (a scheduler may move a block).
@@ -233,9 +237,14 @@ def test_partial_blocks_read_from_files_pickle_and_split_alike(log):
         from_file = partial_block_file(path, start, end)
         again = pickle.loads(pickle.dumps(from_file))
         assert from_file.lines == from_bytes.lines == again.lines == data[begin:stop].count(b"\n")
-        assert from_file.keys() == from_bytes.keys() == again.keys()
-        assert from_file.open_keys() == again.open_keys()
-        carried = {k for k, _ in from_file.keys()[:3]}
+        summary = from_file.summary()
+        assert summarized(summary) == summarized(from_bytes.summary())
+        assert summarized(summary) == summarized(again.summary())
+        assert summarized(pickle.loads(pickle.dumps(summary))) == summarized(summary)
+        keys = [k for k, _ in summary.head(2**63)]
+        assert len(keys) == len(set(keys))
+        carried = set(keys[:3])
+        assert sorted(summary.among(carried | {"no such key"})) == sorted(carried)
         pieces = from_file.travelling(carried, set())
         # Read in place: the block still pickles whole, and gives the same again.
         assert pickle.loads(pickle.dumps(from_file)).travelling(carried, set()) == pieces
@@ -267,7 +276,7 @@ def test_a_block_pickles_while_another_thread_reads_its_pieces(tmp_path):
 import pickle, threading
 from chatchunk._core import partial_block_file
 block = partial_block_file({str(path)!r}, 0, {path.stat().st_size})
-carried = {{k for k, _ in block.keys()[::2]}}
+carried = {{k for k, _ in block.summary().head(2**63)[::2]}}
 expected = block.travelling(carried, set())
 def read():
     for _ in range(40):
@@ -279,5 +288,7 @@ while reader.is_alive():
 reader.join()
 print("ok")
 """
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert run.stdout.strip() == "ok", run.stderr

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from chatchunk._core import (
     LINGER,
+    BlockSummary,
     ParseError,
     PartialBlock,
     partial_block,
@@ -161,25 +162,24 @@ def _map_block(
     return partial_block(_read_block(path, start, end, compression), key=key, chunk=chunk)
 
 
-def _summary(block: PartialBlock) -> tuple:
+def _summary(block: PartialBlock) -> BlockSummary:
     """What planning needs to know of a block (small: it travels)."""
-    unfinished, unreported = block.open_keys()
-    return block.lines, block.keys(), unfinished, unreported
+    return block.summary()
 
 
-def _soon(summaries: Sequence[tuple], after: dict[str, int]) -> dict[str, int]:
+def _soon(summaries: Sequence[BlockSummary], after: dict[str, int]) -> dict[str, int]:
     """The keys that come within LINGER lines of the start of the first block of
     ``summaries``, with how many lines after it; ``after``: the same for the block that
     follows the last."""
     soon: dict[str, int] = {}
     offset = 0
-    for lines, keys, _, _ in summaries:
+    for summary in summaries:
         if offset >= LINGER:
             break
-        for k, first in keys:
-            if k not in soon and offset + first < LINGER:
+        for k, first in summary.head(LINGER - offset):
+            if k not in soon:
                 soon[k] = offset + first
-        offset += lines
+        offset += summary.lines
     for k, d in after.items():
         if k not in soon and offset + d < LINGER:
             soon[k] = offset + d
@@ -192,7 +192,7 @@ _State = tuple[int, frozenset, int]
 
 
 def _plan(
-    state: _State, after: dict[str, int], files: list[int], summaries: Sequence[tuple]
+    state: _State, after: dict[str, int], files: list[int], summaries: Sequence[BlockSummary]
 ) -> tuple:
     """For each block of a group, given the state before the group and what comes soon
     after it: (lines of its file before it, keys carried into it, its keys that finished
@@ -204,13 +204,12 @@ def _plan(
     plans = []
     base, carried, previous = state
     for n, (file_no, summary) in enumerate(zip(files, summaries)):
-        lines, keys, unfinished, unreported = summary
         base = base if file_no == previous else 0
         soon = _soon(summaries[n + 1 :], after)
-        again = frozenset(k for k in unreported if k in soon)
+        again = frozenset(k for k in summary.unreported if k in soon)
         plans.append((base, carried, again))
-        carried = carried.difference(k for k, _ in keys).union(unfinished, again)
-        base += lines
+        carried = carried.difference(summary.among(carried)).union(summary.unfinished, again)
+        base += summary.lines
         previous = file_no
     return plans, (base, carried, previous)
 

@@ -50,6 +50,7 @@ mod reader;
 mod schedule;
 mod shard;
 mod stats;
+mod summary;
 mod worker;
 
 #[cfg(test)]
@@ -67,6 +68,7 @@ use crate::model::Completion;
 pub use block::{combine_pieces, merge_file, BlockBadRecord, MergedBlock, Piece};
 pub use pointer::Pointer;
 pub use stats::{ModelStats, Stats};
+pub use summary::BlockSummary;
 
 /// Records without a chunk of a finished-but-unreported stream before it is emitted.
 pub const LINGER: u64 = 65_536;

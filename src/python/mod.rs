@@ -118,6 +118,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(partials::partial_block_file, m)?)?;
     m.add_function(wrap_pyfunction!(partials::_partial_block, m)?)?;
     m.add_class::<partials::PartialBlock>()?;
+    m.add_class::<partials::BlockSummary>()?;
+    m.add_function(wrap_pyfunction!(partials::_block_summary, m)?)?;
     m.add("LINGER", crate::log::LINGER)?;
     m.add_class::<logs::LogCompletion>()?;
     m.add_class::<ChatCompletionChunk>()?;

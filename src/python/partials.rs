@@ -12,7 +12,7 @@ use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::log::{
-    combine_pieces, merge_file, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer,
+    self, combine_pieces, merge_file, BlockBadRecord, LogCompletion, MergedBlock, Piece, Pointer,
 };
 use crate::merge::{PartialAccumulator, PartialError};
 
@@ -94,10 +94,6 @@ impl PartialBlock {
             .lock_py_attached(py)
             .map_err(|_| PyValueError::new_err("this block is unusable: a call on it failed"))
     }
-
-    fn with_block<R>(&self, py: Python<'_>, read: impl FnOnce(&MergedBlock) -> R) -> PyResult<R> {
-        Ok(read(&self.pieces(py)?.block))
-    }
 }
 
 #[pymethods]
@@ -108,21 +104,12 @@ impl PartialBlock {
         self.lines
     }
 
-    /// Every key of the block with the line of its first record (0-based), in that order.
-    fn keys(&self, py: Python<'_>) -> PyResult<Vec<(String, u64)>> {
-        self.with_block(py, |b| {
-            b.keys().map(|(k, line)| (k.to_owned(), line)).collect()
-        })
-    }
-
-    /// The keys whose stream may be open at the end of the block: (with a choice not
-    /// finished, finished without a usage report).
-    fn open_keys(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<String>)> {
-        let owned = |keys: Vec<&str>| keys.into_iter().map(str::to_owned).collect();
-        self.with_block(py, |b| {
-            let (unfinished, unreported) = b.open_keys();
-            (owned(unfinished), owned(unreported))
-        })
+    /// What planning needs to know of the block: a `BlockSummary`.
+    fn summary(&self, py: Python<'_>) -> PyResult<BlockSummary> {
+        let pieces = self.pieces(py)?;
+        Ok(BlockSummary(
+            py.detach(|| log::BlockSummary::of(&pieces.block)),
+        ))
     }
 
     /// The block's bad records.
@@ -208,6 +195,67 @@ impl PartialBlock {
         let pieces = if whole { self.weight } else { 0 };
         pieces + self.bad.iter().map(|r| 64 + r.raw.len()).sum::<usize>()
     }
+}
+
+/// A block's lines, keys (each with the line of its first record) and the keys whose
+/// stream it may leave open; pickles as one buffer.
+#[pyclass(module = "chatchunk._core", frozen)]
+pub struct BlockSummary(log::BlockSummary);
+
+#[pymethods]
+impl BlockSummary {
+    /// Lines in the block, blank ones included.
+    #[getter]
+    fn lines(&self) -> u64 {
+        self.0.lines
+    }
+
+    /// The keys whose first record is before line `limit` (0-based), with that line, in
+    /// order.
+    fn head(&self, limit: u64) -> Vec<(&str, u64)> {
+        self.0.head(limit).collect()
+    }
+
+    /// Those of `keys` that the block has.
+    fn among(&self, keys: HashSet<String>) -> Vec<String> {
+        let found = self.0.among(keys.iter().map(String::as_str));
+        found.into_iter().map(str::to_owned).collect()
+    }
+
+    /// The keys whose stream has a choice not finished at the end of the block.
+    #[getter]
+    fn unfinished(&self) -> Vec<&str> {
+        self.0.unfinished.iter().map(String::as_str).collect()
+    }
+
+    /// The keys whose stream finished every choice but reported no usage by the end of the
+    /// block.
+    #[getter]
+    fn unreported(&self) -> Vec<&str> {
+        self.0.unreported.iter().map(String::as_str).collect()
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let rebuild = py.import("chatchunk._core")?.getattr("_block_summary")?;
+        Ok((rebuild, (PyBytes::new(py, &slf.get().0.to_bytes()),)))
+    }
+
+    fn __sizeof__(&self) -> usize {
+        let keys = |list: &[String]| list.iter().map(|k| k.len() + 32).sum::<usize>();
+        let all: usize = self.0.head(u64::MAX).map(|(k, _)| k.len() + 40).sum();
+        all + keys(&self.0.unfinished) + keys(&self.0.unreported)
+    }
+}
+
+/// A `BlockSummary` from its pickled form.
+#[pyfunction]
+pub fn _block_summary(data: &[u8]) -> PyResult<BlockSummary> {
+    log::BlockSummary::from_bytes(data)
+        .map(BlockSummary)
+        .ok_or_else(|| PyValueError::new_err("not a pickled BlockSummary"))
 }
 
 /// Merges one block of JSONL records (whole lines) into pieces per key.
