@@ -104,7 +104,8 @@ impl PartialBlock {
         self.lines
     }
 
-    /// What planning needs to know of the block: a `BlockSummary`.
+    /// What planning needs to know of the block: a `BlockSummary` (of the pieces it holds:
+    /// ask before `take_rows`).
     fn summary(&self, py: Python<'_>) -> PyResult<BlockSummary> {
         let pieces = self.pieces(py)?;
         Ok(BlockSummary(
