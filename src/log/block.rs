@@ -165,11 +165,17 @@ impl MergedBlock {
         let mut out = Vec::new();
         for (at, piece) in self.pieces.iter().enumerate() {
             if let Fate::Travels = fate[at] {
-                let mut piece = piece.clone();
-                if let Some((state, ends_with_usage)) = merged.remove(&at) {
-                    (piece.state, piece.ends_with_usage) = (state, ends_with_usage);
-                }
-                out.push(piece);
+                // A stream of several pieces travels as its combined state, already a copy.
+                let (state, ends_with_usage) = merged
+                    .remove(&at)
+                    .unwrap_or_else(|| (piece.state.clone(), piece.ends_with_usage));
+                out.push(Piece {
+                    key: piece.key.clone(),
+                    first_line: piece.first_line,
+                    state,
+                    ends_with_usage,
+                    ended: piece.ended,
+                });
             }
         }
         out
