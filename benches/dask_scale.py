@@ -7,10 +7,11 @@ The log is benches/log.py's (generated once, cached in benches/data/). Side by s
 * single machine: ``merge_log`` consumed to the end (2 threads), and ``merge_log_arrow``
   (the same rows as the Dask DataFrame, as one Arrow table);
 * Dask (``chatchunk.dask.merge_logs``) on a ``distributed.LocalCluster`` of 1 and of 2 worker
-  processes (1 thread each): the whole DataFrame computed back to this process, ``len()``
-  (rows left on the workers), and ``to_parquet`` from the workers, against one machine's
-  ``merge_log_arrow`` written with ``pyarrow.parquet.write_table`` (the same Parquet, the
-  pipeline the log use case runs).
+  processes (1 thread each): the whole DataFrame computed back to this process (through the
+  scheduler, as ``compute()`` fetches it by default, and with ``direct=True``, from the
+  worker itself), ``len()`` (rows left on the workers), and ``to_parquet`` from the
+  workers, against one machine's ``merge_log_arrow`` written with
+  ``pyarrow.parquet.write_table`` (the same Parquet, the pipeline the log use case runs).
 
 Each cluster is measured as a long-lived cluster runs: started, then warmed up by merging
 the whole log once under another name (its workers import chatchunk, pandas and pyarrow,
@@ -132,14 +133,14 @@ def main() -> None:
                 client.run(warm_up)
                 merge_logs(fresh_name(), blocksize=blocksize).compute()
                 time.sleep(1)
-                for how in ("compute", "len", "parquet"):
+                for how in ("compute", "direct", "len", "parquet"):
                     runs = []
                     for n in range(args.repeat):
                         name = fresh_name()
                         t = time.perf_counter()
                         ddf = merge_logs(name, blocksize=blocksize)
-                        if how == "compute":
-                            rows = len(ddf.compute())
+                        if how in ("compute", "direct"):
+                            rows = len(ddf.compute(direct=how == "direct"))
                         elif how == "len":
                             rows = len(ddf)
                         else:
@@ -152,12 +153,16 @@ def main() -> None:
                     took, median = min(runs), statistics.median(runs)
                     if how == "parquet":
                         print(
-                            f"dask, {workers} worker(s), to_parquet        : {took:6.2f} s"
+                            f"dask, {workers} worker(s), to_parquet             : {took:6.2f} s"
                             f"  {size / took:6.0f} MB/s  {took / parquet:4.2f}x merge_log_arrow"
                             f" + write_table  (median {median:5.2f} s, {median / parquet:4.2f}x)"
                         )
                         continue
-                    label = "compute() to client" if how == "compute" else "len() on workers   "
+                    label = {
+                        "compute": "compute() to client    ",
+                        "direct": "compute(direct=True)   ",
+                        "len": "len() on workers       ",
+                    }[how]
                     print(
                         f"dask, {workers} worker(s), {label}: {took:6.2f} s"
                         f"  {size / took:6.0f} MB/s  {took / single:4.2f}x merge_log"
