@@ -187,6 +187,41 @@ def test_bad_lines_skip_and_quarantine(client, bad_parts, tmp_path):
         merge_logs(bad_parts, errors="quarantine")
 
 
+def test_storage_options_reach_every_url(client, bad_parts, tmp_path):
+    """fsspec's dir:// filesystem needs an option, its root (without it fsspec fails): the
+    glob, the reads on the workers (JSONL blocks, gzip, SSE) and the quarantine get it."""
+    import gzip
+    import shutil
+
+    streams = corpus.make_streams(8, seed=5)
+    local = []
+    for part in bad_parts:
+        local.append(tmp_path / Path(part).name)
+        shutil.copy(part, local[-1])
+    local.append(tmp_path / "c.jsonl.gz")
+    local[-1].write_bytes(
+        gzip.compress("".join(dumps(c) + "\n" for s in streams[:4] for c in s.chunks).encode())
+    )
+    local.append(tmp_path / "d.sse")
+    local[-1].write_bytes(b"".join(s.sse() for s in streams[4:]))
+    options = {"path": str(tmp_path), "target_protocol": "file"}
+    single_bad = tmp_path / "single.bad"
+    want = rows(merge_log_arrow(local, errors="quarantine", quarantine=single_bad))
+
+    ddf = merge_logs(
+        ["dir://bad-*.jsonl", "dir://c.jsonl.gz", "dir://d.sse"],
+        errors="quarantine",
+        quarantine="dir://ours.bad",
+        blocksize=32768,
+        storage_options=options,
+    )
+    got = dask_rows(ddf)
+    for r, w in zip(got, want):
+        assert r.pop("source") == "dir://" + Path(w.pop("source")).name
+    assert got == want
+    assert (tmp_path / "ours.bad").read_bytes() == single_bad.read_bytes()
+
+
 def test_importing_chatchunk_does_not_import_dask():
     code = "import sys, chatchunk, chatchunk.dask; assert 'dask' not in sys.modules, 'dask'"
     subprocess.run([sys.executable, "-c", code], check=True)

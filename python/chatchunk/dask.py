@@ -68,11 +68,26 @@ _SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":")
 PathArg = Union[str, "os.PathLike[str]"]
 
 
+# fsspec's options for the filesystem of each URL (credentials, endpoint...).
+Options = Union[dict[str, Any], None]
+
+
 def _is_url(path: str) -> bool:
     return "://" in path
 
 
-def _expand(paths: PathArg | Iterable[PathArg]) -> list[str]:
+def _open(path: str, mode: str, options: Options, compression: str | None = None) -> Any:
+    """``fsspec.open``, with ``options`` for a URL (a local path takes none)."""
+    import fsspec
+
+    return fsspec.open(path, mode, compression=compression, **_options_for(path, options))
+
+
+def _options_for(path: str, options: Options) -> dict[str, Any]:
+    return dict(options or {}) if _is_url(path) else {}
+
+
+def _expand(paths: PathArg | Iterable[PathArg], options: Options) -> list[str]:
     """Paths in the order given, local ones expanded as ``merge_log`` expands them; a URL
     pattern is expanded with fsspec, its matches sorted."""
     import fsspec
@@ -87,7 +102,7 @@ def _expand(paths: PathArg | Iterable[PathArg]) -> list[str]:
         if not (isinstance(path, str) and _is_url(path) and _glob.has_magic(path)):
             out += expand_paths([path])
             continue
-        fs, _, _ = fsspec.core.get_fs_token_paths(path)
+        fs, _, _ = fsspec.core.get_fs_token_paths(path, storage_options=options)
         matches = sorted(fs.glob(path))
         if not matches:
             raise FileNotFoundError(errno.ENOENT, "no file matches the pattern", path)
@@ -103,11 +118,9 @@ def _compression(path: str) -> str | None:
     return infer_compression(path)
 
 
-def _detect(path: str, compression: str | None) -> str:
+def _detect(path: str, compression: str | None, options: Options) -> str:
     """``"sse"`` when the first non-blank line is an SSE field, else ``"jsonl"``."""
-    import fsspec
-
-    with fsspec.open(path, "rb", compression=compression) as f:
+    with _open(path, "rb", options, compression) as f:
         head = f.read(64 * 1024)
     for line in head.split(b"\n"):
         line = line.strip()
@@ -128,12 +141,12 @@ def _line_start(f: Any, at: int) -> int:
     return f.tell()
 
 
-def _read_block(path: str, start: int, end: int | None, compression: str | None) -> bytes:
+def _read_block(
+    path: str, start: int, end: int | None, compression: str | None, options: Options
+) -> bytes:
     """The lines that start in ``[start, end)`` (``end`` None: to the end of the file),
     read in one piece."""
-    import fsspec
-
-    with fsspec.open(path, "rb", compression=compression) as f:
+    with _open(path, "rb", options, compression) as f:
         if end is None:
             return f.read()
         begin = _line_start(f, start)
@@ -153,13 +166,15 @@ def _map_block(
     start: int,
     end: int | None,
     compression: str | None,
+    options: Options,
     key: str | None,
     chunk: str | None,
 ) -> PartialBlock:
     if end is not None and compression is None and not _is_url(path):
         # Read in Rust: no 64 MiB bytes object, no GIL held while reading.
         return partial_block_file(path, start, end, key=key, chunk=chunk)
-    return partial_block(_read_block(path, start, end, compression), key=key, chunk=chunk)
+    data = _read_block(path, start, end, compression, options)
+    return partial_block(data, key=key, chunk=chunk)
 
 
 def _summary(block: PartialBlock) -> BlockSummary:
@@ -272,7 +287,12 @@ def _parse_error(source: str, line: int, column: int, message: str) -> ParseErro
 
 
 def _errors(
-    mode: str, quarantine: str | None, paths: list[str], block_files: list[int], *bads: Any
+    mode: str,
+    quarantine: str | None,
+    options: Options,
+    paths: list[str],
+    block_files: list[int],
+    *bads: Any,
 ) -> int:
     """Handles the bad lines of every block, in input order: raises at the first, or writes
     them all to the quarantine file. Returns how many there were.
@@ -280,8 +300,6 @@ def _errors(
     ``bads``: each JSONL block's ``_block_bad`` (the file of each in ``block_files``, in
     input order), then each SSE file's records, ``(file_no, -1, raw bytes of the file's
     quarantine)``."""
-    import fsspec
-
     records = []
     base, previous = 0, -1
     for (block_no, file_no), (lines, bad) in zip(enumerate(block_files), bads):
@@ -302,7 +320,7 @@ def _errors(
         return 0
     if mode == "quarantine":
         assert quarantine is not None
-        with fsspec.open(quarantine, "wb") as f:
+        with _open(quarantine, "wb", options) as f:
             for r in records:
                 if r[1] >= 0:
                     f.write(r[5])
@@ -334,20 +352,19 @@ def _sse_file(
     path: str,
     file_no: int,
     compression: str | None,
+    options: Options,
     key: str | None,
     chunk: str | None,
     errors: str,
 ) -> dict[str, Any]:
     """A whole SSE file through the single-machine engine (its streams end in the file)."""
-    import fsspec
-
     from chatchunk._log import merge_log_arrow
 
     with tempfile.TemporaryDirectory() as tmp:
         local = path
         if _is_url(path) or compression is not None:
             local = os.path.join(tmp, "input.sse")
-            with fsspec.open(path, "rb", compression=compression) as src, open(local, "wb") as dst:
+            with _open(path, "rb", options, compression) as src, open(local, "wb") as dst:
                 while block := src.read(1 << 20):
                     dst.write(block)
         bad_file = os.path.join(tmp, "bad")
@@ -388,6 +405,7 @@ def merge_logs(
     errors: str = "raise",
     quarantine: str | os.PathLike[str] | None = None,
     partitions: int | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> dask.dataframe.DataFrame:
     """Merge every stream of a log of chunks on Dask: a lazy ``dask.dataframe.DataFrame``
     with exactly the columns (and Arrow types, as ``pd.ArrowDtype``) of
@@ -402,7 +420,9 @@ def merge_logs(
     ``"quarantine"``: every bad line is written verbatim, in input order, to
     ``quarantine`` (a local path or fsspec URL that the workers can write) by one task,
     before any partition is returned. ``partitions``: reduce tasks (default: one per 8
-    blocks, at most ``DEFAULT_PARTITIONS``).
+    blocks, at most ``DEFAULT_PARTITIONS``). ``storage_options``: fsspec's options for the
+    filesystem of every URL, inputs and quarantine (``{"profile": "logs"}``,
+    ``{"endpoint_url": ...}`` for S3), as in Dask's ``read_*`` functions; local paths take none.
 
     Streams end as in ``merge_log``: at a usage report once every choice has finished,
     and a key reused after that starts a new stream; a stream that finished every choice
@@ -429,20 +449,22 @@ def merge_logs(
         raise ValueError("blocksize must be at least 1")
     import fsspec
 
-    files = _expand(paths)
+    files = _expand(paths, storage_options)
     delayed = dask.delayed
     jsonl_blocks: list[tuple[str, int, int, int, int | None, str | None]] = []
     sse_files: list[tuple[str, int, str | None]] = []
     for file_no, path in enumerate(files):
         compression = _compression(path)
-        kind = format if format != "auto" else _detect(path, compression)
+        kind = format if format != "auto" else _detect(path, compression, storage_options)
         if kind == "sse":
             sse_files.append((path, file_no, compression))
             continue
         if compression is not None:
             jsonl_blocks.append((path, file_no, 0, 0, None, compression))
             continue
-        fs, _, (fs_path,) = fsspec.core.get_fs_token_paths(path)
+        fs, _, (fs_path,) = fsspec.core.get_fs_token_paths(
+            path, storage_options=_options_for(path, storage_options)
+        )
         size = fs.size(fs_path)
         # As few blocks as `blocksize` allows, of equal size: the tasks take equally long.
         count = max(1, -(-size // blocksize))
@@ -454,7 +476,7 @@ def merge_logs(
         raise ValueError("partitions must be at least 1")
     nbuckets = partitions or max(1, min(-(-len(jsonl_blocks) // 8), DEFAULT_PARTITIONS))
     blocks = [
-        delayed(_map_block, pure=True)(path, start, end, compression, key, chunk)
+        delayed(_map_block, pure=True)(path, start, end, compression, storage_options, key, chunk)
         for path, _, _, start, end, compression in jsonl_blocks
     ]
     summaries = [delayed(_summary, pure=True)(b) for b in blocks]
@@ -482,13 +504,16 @@ def merge_logs(
             )
             planned.append((blocks[n], plans, i, path))
     sse = [
-        delayed(_sse_file, pure=True)(path, file_no, compression, key, chunk, errors)
+        delayed(_sse_file, pure=True)(
+            path, file_no, compression, storage_options, key, chunk, errors
+        )
         for path, file_no, compression in sse_files
     ]
     bads = [delayed(_block_bad)(b) for b in blocks] + [delayed(_sse_bad)(s) for s in sse]
     checked = delayed(_errors, pure=True)(
         errors,
         None if quarantine is None else os.fspath(quarantine),
+        storage_options,
         files,
         [file_no for _, file_no, *_ in jsonl_blocks],
         *bads,
