@@ -105,6 +105,9 @@ def test_small_blocks_many_per_file_and_a_glob(client, log):
     blocks = sum(-(-Path(p).stat().st_size // 8192) for p in log.parts)
     # A partition per block (its whole streams), then the 7 of the streams that crossed.
     assert ddf.npartitions == blocks + 7
+    # The reduce tasks take the travelling pieces 32 blocks at a time: a few tasks per
+    # block (5 of its own), not one more per block and reduce task.
+    assert len(ddf.__dask_graph__()) < 6 * blocks
     assert dask_rows(ddf) == rows(merge_log_arrow(log.parts))
 
 

@@ -15,8 +15,9 @@ How it works (see the README's "Dask" section):
    which of its streams that finished without a usage report come again soon after it.
 3. **Split**: in place, each block sends the pieces of the streams that cross blocks
    (carried in or going on) as partial states (``StreamAccumulator``'s byte form), shuffled
-   by a stable hash of the key; then, while they are combined, it turns the streams it
-   holds whole into rows, a partition.
+   by a stable hash of the key (the reduce tasks take them a plan group of blocks at a
+   time); then, while they are combined, it turns the streams it holds whole into rows, a
+   partition.
 4. **Reduce**: a task per partition sorts each key's pieces by input position and combines
    them in that order (exactly what one pass over the stream gives, however its chunks
    were spread over files and blocks), ending a stream where the single-machine engine
@@ -273,7 +274,13 @@ def _sse_rows(result: dict[str, Any], _errors_checked: int) -> Any:
     return result["rows"]
 
 
-def _take_bucket(buckets: list[bytes], b: int) -> bytes:
+def _by_bucket(nbuckets: int, *travelled: list[bytes]) -> list[list[bytes]]:
+    """A plan group's travelling pieces, by bucket: the reduce tasks take them a group at a
+    time, not a block at a time (blocks x buckets tasks, most of a big input's graph)."""
+    return [[buckets[b] for buckets in travelled] for b in range(nbuckets)]
+
+
+def _take_bucket(buckets: list[list[bytes]], b: int) -> list[bytes]:
     return buckets[b]
 
 
@@ -336,10 +343,14 @@ def _frame(columns: dict[str, tuple]) -> Any:
     return arrow_batch(columns).to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _reduce(paths: list[str], _errors_checked: int, *parts: bytes) -> Any:
+def _reduce(paths: list[str], _errors_checked: int, *parts: list[bytes]) -> Any:
+    """The rows of the streams of one bucket; ``parts``: their pieces, as lists of the
+    buffers ``_travelling`` made."""
     keys: dict[str, list[tuple[int, int, int, bool, bytes]]] = {}
     for part in parts:
-        for k, file_no, block_no, line, ends_with_usage, state in pickle.loads(part):
+        for k, file_no, block_no, line, ends_with_usage, state in (
+            piece for buffer in part for piece in pickle.loads(buffer)
+        ):
             keys.setdefault(k, []).append((file_no, block_no, line, ends_with_usage, state))
     groups = []
     for pieces in keys.values():
@@ -493,6 +504,7 @@ def merge_logs(
     state: Any = (0, frozenset(), -1)
     travelling = []
     planned = []
+    by_bucket = []
     for group, after in zip(groups, afters):
         file_nos = [jsonl_blocks[n][1] for n in group]
         plans = delayed(_plan, pure=True)(state, after, file_nos, [summaries[n] for n in group])
@@ -503,6 +515,9 @@ def merge_logs(
                 delayed(_travelling, pure=True)(blocks[n], plans, i, file_no, block_no, nbuckets)
             )
             planned.append((blocks[n], plans, i, path))
+        if nbuckets > 1:
+            group_pieces = travelling[len(travelling) - len(group) :]
+            by_bucket.append(delayed(_by_bucket, pure=True)(nbuckets, *group_pieces))
     sse = [
         delayed(_sse_file, pure=True)(
             path, file_no, compression, storage_options, key, chunk, errors
@@ -530,9 +545,12 @@ def merge_logs(
 
     for (block, plans, i, path), pieces in zip(planned, travelling):
         partition(_block_rows, block, plans, i, path, pieces, checked)
-    if travelling:
+    if travelling and nbuckets == 1:
+        # One reduce takes every block's one bucket as it is: no task per block between.
+        partition(_reduce, files, checked, *travelling)
+    elif travelling:
         for b in range(nbuckets):
-            partition(_reduce, files, checked, *(delayed(_take_bucket)(t, b) for t in travelling))
+            partition(_reduce, files, checked, *(delayed(_take_bucket)(g, b) for g in by_bucket))
     for s in sse:
         partition(_sse_rows, s, checked)
     import pandas as pd
