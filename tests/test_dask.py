@@ -101,7 +101,7 @@ def test_a_stream_in_all_four_files(client, log):
 
 def test_small_blocks_many_per_file_and_a_glob(client, log):
     pattern = str(Path(log.parts[0]).with_name("part-*.jsonl"))
-    ddf = merge_logs(pattern, blocksize=8192, partitions=7)
+    ddf = merge_logs(pattern, blocksize="8 kiB", partitions=7)
     blocks = sum(-(-Path(p).stat().st_size // 8192) for p in log.parts)
     # A partition per block (its whole streams), then the 7 of the streams that crossed.
     assert ddf.npartitions == blocks + 7

@@ -412,7 +412,7 @@ def merge_logs(
     key: str | None = None,
     chunk: str | None = None,
     format: str = "auto",
-    blocksize: int = DEFAULT_BLOCKSIZE,
+    blocksize: int | str = DEFAULT_BLOCKSIZE,
     errors: str = "raise",
     quarantine: str | os.PathLike[str] | None = None,
     partitions: int | None = None,
@@ -426,7 +426,8 @@ def merge_logs(
     taken in the order given. A stream's chunks may be spread over any files and blocks:
     they are merged in input order (file order, then position in the file). ``key``,
     ``chunk`` and ``format`` as for ``merge_log``. ``blocksize``: the most bytes per map
-    task of an uncompressed JSONL file. ``errors``: ``"raise"`` (computing raises ``ParseError``
+    task of an uncompressed JSONL file, a number or a size as Dask writes one
+    (``"256MiB"``). ``errors``: ``"raise"`` (computing raises ``ParseError``
     ``FILE:LINE:COL: message`` for the first bad line in input order), ``"skip"``, or
     ``"quarantine"``: every bad line is written verbatim, in input order, to
     ``quarantine`` (a local path or fsspec URL that the workers can write) by one task,
@@ -456,6 +457,10 @@ def merge_logs(
         raise ValueError(f"errors must be 'raise', 'skip' or 'quarantine', not {errors!r}")
     if errors == "quarantine" and quarantine is None:
         raise ValueError("errors='quarantine' needs quarantine=PATH, the file for bad lines")
+    if isinstance(blocksize, str):
+        from dask.utils import parse_bytes
+
+        blocksize = parse_bytes(blocksize)
     if blocksize < 1:
         raise ValueError("blocksize must be at least 1")
     import fsspec
