@@ -134,16 +134,23 @@ def test_file_urls_go_through_fsspec(client, log):
     assert got == want
 
 
-def test_sse_files_and_gzip(client, tmp_path):
+def write_sse(path: Path, streams) -> Path:
+    path.write_bytes(b"".join(s.sse() for s in streams))
+    return path
+
+
+def write_gzip_jsonl(path: Path, streams) -> Path:
     import gzip
 
+    lines = "".join(dumps(c) + "\n" for s in streams for c in s.chunks)
+    path.write_bytes(gzip.compress(lines.encode()))
+    return path
+
+
+def test_sse_files_and_gzip(client, tmp_path):
     streams = corpus.make_streams(12, seed=3)
-    sse = tmp_path / "a.sse"
-    sse.write_bytes(b"".join(s.sse() for s in streams[:6]))
-    gz = tmp_path / "b.jsonl.gz"
-    gz.write_bytes(
-        gzip.compress("".join(dumps(c) + "\n" for s in streams[6:] for c in s.chunks).encode())
-    )
+    sse = write_sse(tmp_path / "a.sse", streams[:6])
+    gz = write_gzip_jsonl(tmp_path / "b.jsonl.gz", streams[6:])
     paths = [str(sse), str(gz)]
     assert dask_rows(merge_logs(paths)) == rows(merge_log_arrow(paths))
 
@@ -193,20 +200,12 @@ def test_bad_lines_skip_and_quarantine(client, bad_parts, tmp_path):
 def test_storage_options_reach_every_url(client, bad_parts, tmp_path):
     """fsspec's dir:// filesystem needs an option, its root (without it fsspec fails): the
     glob, the reads on the workers (JSONL blocks, gzip, SSE) and the quarantine get it."""
-    import gzip
     import shutil
 
     streams = corpus.make_streams(8, seed=5)
-    local = []
-    for part in bad_parts:
-        local.append(tmp_path / Path(part).name)
-        shutil.copy(part, local[-1])
-    local.append(tmp_path / "c.jsonl.gz")
-    local[-1].write_bytes(
-        gzip.compress("".join(dumps(c) + "\n" for s in streams[:4] for c in s.chunks).encode())
-    )
-    local.append(tmp_path / "d.sse")
-    local[-1].write_bytes(b"".join(s.sse() for s in streams[4:]))
+    local = [Path(shutil.copy(part, tmp_path)) for part in bad_parts]
+    local.append(write_gzip_jsonl(tmp_path / "c.jsonl.gz", streams[:4]))
+    local.append(write_sse(tmp_path / "d.sse", streams[4:]))
     options = {"path": str(tmp_path), "target_protocol": "file"}
     single_bad = tmp_path / "single.bad"
     want = rows(merge_log_arrow(local, errors="quarantine", quarantine=single_bad))
